@@ -1,0 +1,38 @@
+/* cli_util.h — small shared pieces of the subcommands: option parsing,
+ * scenario loading with --set overrides, error printing, and atomic output
+ * files (written to a temporary name, renamed into place on success). */
+#ifndef SYFOSIM_CLI_UTIL_H
+#define SYFOSIM_CLI_UTIL_H
+
+#include "syfosim/scenario.h"
+
+#include <stdint.h>
+#include <stdio.h>
+
+/* Print "syfosim CMD: message" for a failed status and return its exit code. */
+int cli_fail(const char *cmd, int status);
+
+/* Parse a non-negative integer option value; on error prints and returns 0. */
+int cli_parse_long(const char *cmd, const char *opt, const char *val, long min, long max,
+                   long *out);
+
+/* Load a scenario and apply KEY=VALUE overrides.  Returns a status. */
+int cli_load_scenario(const char *path, char **sets, int nsets, syf_scenario *sc);
+
+/* Provenance line written at the top of every output file. */
+void cli_provenance(FILE *f, const syf_scenario *sc, uint64_t seed, const char *what);
+
+/* Atomic output: open DIR/NAME.tmp.XXXXXX; commit renames it to DIR/NAME. */
+typedef struct {
+    FILE *f;
+    char tmp[1100];
+    char final[1100];
+} cli_outfile;
+int cli_out_open(cli_outfile *o, const char *dir, const char *name);
+int cli_out_commit(cli_outfile *o);
+void cli_out_abort(cli_outfile *o);
+
+/* Create directory (and parents) if missing. */
+int cli_mkdirs(const char *dir);
+
+#endif

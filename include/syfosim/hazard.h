@@ -1,0 +1,30 @@
+/* hazard.h — piecewise-constant recovery hazards with time-varying
+ * multipliers, solved by inversion of the cumulative hazard.
+ *
+ * A spell's hazard is h(t) = h0(t) * m(t): h0 piecewise constant on the
+ * scenario's knots, m(t) piecewise constant with change points (grading,
+ * activity check, mapping conversation, ...).  Given E ~ Exp(1) the exit
+ * time is the t with H(t) = E; the cost is O(pieces + changes) per spell,
+ * independent of the spell's length in days.
+ */
+#ifndef SYFOSIM_HAZARD_H
+#define SYFOSIM_HAZARD_H
+
+#include <stddef.h>
+
+typedef struct {
+    double t;    /* from this time (days since spell start) ...  */
+    double mult; /* ... the multiplier is this                    */
+} syf_hr_change;
+
+/* Exit time for cumulative hazard target E.  `chg` must be sorted by t and
+ * the multiplier before chg[0].t is `m0`.  Returns a value >= tmax when the
+ * target is not reached before tmax. */
+double syf_hazard_exit_time(const double *h0, const int *knots, size_t npieces, double m0,
+                            const syf_hr_change *chg, size_t nchg, double E, double tmax);
+
+/* Cumulative hazard H(t) under the same arguments (for tests). */
+double syf_hazard_cumulative(const double *h0, const int *knots, size_t npieces, double m0,
+                             const syf_hr_change *chg, size_t nchg, double t);
+
+#endif

@@ -1,0 +1,83 @@
+/* world.h — event-driven sick-leave histories of the population.
+ *
+ * For each person the engine draws spell onsets (a rate that depends on
+ * the person, with a recurrence boost after each return), then for each
+ * spell its diagnosis, latent prognosis, grading path, the follow-up
+ * regime's milestones, the pilot's triage when the person's office runs
+ * the pilot, and the exit time by inverting the cumulative hazard.  Cost
+ * grows with the number of spells, not with persons x days.
+ *
+ * Days are absolute simulation days: day 0 starts the burn-in; the
+ * observation window is [obs0, obs1); the simulation ends at day `end`.
+ * Day obs0 is a Monday.  Every draw comes from the person's or spell's own
+ * Philox stream, so simulating a person again under the other arm reuses
+ * the same random numbers (common random numbers).
+ */
+#ifndef SYFOSIM_WORLD_H
+#define SYFOSIM_WORLD_H
+
+#include "syfosim/population.h"
+#include "syfosim/scenario.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum { SYF_END_WORK, SYF_END_GRADED_WORK, SYF_END_JOB_CHANGE, SYF_END_MAX, SYF_END_CENSORED };
+enum { SYF_AFTER_NONE, SYF_AFTER_AAP, SYF_AFTER_WORK, SYF_AFTER_OTHER };
+extern const char *const syf_end_names[5];
+extern const char *const syf_after_names[4];
+
+enum {
+    SYF_SF_PILOT = 1 << 0,      /* triage day fell in the window in a pilot office */
+    SYF_SF_TRIAGED = 1 << 1,    /* still sick on the triage day: message sent or excluded */
+    SYF_SF_EXCLUDED = 1 << 2,   /* excluded from triage */
+    SYF_SF_RESPONDED = 1 << 3,
+    SYF_SF_MAPPED = 1 << 4,     /* mapping conversation held */
+    SYF_SF_CHECKPOINT = 1 << 5, /* ... after a checkpoint */
+    SYF_SF_ACTIVITY = 1 << 6,   /* status-quo activity-requirement check held */
+    SYF_SF_DM2 = 1 << 7,        /* dialogue meeting 2 held */
+    SYF_SF_PREGNANCY = 1 << 8,
+    SYF_SF_SERIOUS = 1 << 9,
+    SYF_SF_GRADED_START = 1 << 10
+};
+
+typedef struct {
+    int32_t start;       /* absolute day of the first sick day */
+    int32_t days;        /* sick days (observed days if censored) */
+    int32_t graded_from; /* spell day grading starts, -1 never */
+    int32_t graded_to;   /* spell day grading ends (exclusive) */
+    int32_t map_day;     /* spell day of the mapping conversation, -1 none */
+    uint16_t flags;
+    uint16_t triggers;
+    uint8_t diag, grade, reason, after_max;
+    int8_t q1, q2, q3;
+} syf_spell;
+
+typedef struct {
+    const syf_scenario *sc;
+    const syf_population *pop;
+    uint64_t seed, rep;
+    int32_t obs0, obs1, end;
+} syf_world;
+
+void syf_world_init(syf_world *w, const syf_scenario *sc, const syf_population *pop,
+                    uint64_t seed, uint64_t rep);
+
+/* Simulate person i with their office under the pilot (treated = 1) or not.
+ * Writes at most `cap` spells into buf and returns how many were written.
+ * `exited` (may be NULL) receives the absolute day the person left
+ * employment (AAP or other after the maximum), or INT32_MAX. */
+size_t syf_world_person(const syf_world *w, size_t i, int treated, syf_spell *buf, size_t cap,
+                        int32_t *exited);
+
+/* Grade-weighted weekdays of the spell inside absolute days [a, b);
+ * with `paid`, only NAV-paid days (after the employer period). */
+double syf_spell_days_in(const syf_world *w, const syf_spell *sp, int paid, int32_t a, int32_t b);
+
+/* Grade (percent) on spell day t. */
+int syf_spell_grade_on(const syf_spell *sp, int32_t t);
+
+/* Monday = 0 ... Sunday = 6 of an absolute day. */
+int syf_world_dow(const syf_world *w, int32_t day);
+
+#endif
