@@ -19,7 +19,7 @@ OPT     ?= -O2
 
 GIT_REV := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
 
-CPPFLAGS += -Iinclude -D_POSIX_C_SOURCE=200809L -DSYF_GIT_REV='"$(GIT_REV)"'
+CPPFLAGS += -Iinclude -D_POSIX_C_SOURCE=200809L
 CFLAGS   += -std=c17 $(OPT) -g -Wall -Wextra -Werror -fopenmp $(SAN)
 LDFLAGS  += -fopenmp $(SAN)
 LDLIBS   += -lgsl -lgslcblas -lcsv -linih -lm
@@ -35,13 +35,23 @@ TEST_BIN := $(TEST_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 LIB := $(BUILD)/libsyfosim.a
 BIN := $(BUILD)/syfosim
 
-.PHONY: all test test-unit test-cli test-asan bench demo install clean deps
+.PHONY: FORCE all test test-unit test-cli test-asan bench demo install clean deps
 
 all: $(LIB) $(BIN)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
+
+# The git revision is compiled into sim/version.c only, and only rebuilt
+# when it changes.
+$(BUILD)/git_rev.h: FORCE
+	@mkdir -p $(BUILD)
+	@echo '#define SYF_GIT_REV "$(GIT_REV)"' > $@.tmp
+	@cmp -s $@.tmp $@ || mv $@.tmp $@; rm -f $@.tmp
+
+$(BUILD)/sim/version.o: CPPFLAGS += -I$(BUILD)
+$(BUILD)/sim/version.o: $(BUILD)/git_rev.h
 
 $(LIB): $(LIB_OBJ)
 	@rm -f $@

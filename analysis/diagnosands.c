@@ -55,7 +55,7 @@ int syf_diagnosands_compute(const syf_rep_result *r, size_t n, double alpha,
     /* Pass 1: counts and means. */
     size_t m = 0;
     double s_theta = 0, s_est = 0, s_err = 0, s_err2 = 0, s_width = 0;
-    double s_se2 = 0, n_sig = 0, n_wrong = 0, n_cover = 0;
+    double s_se2 = 0, n_sig = 0, n_wrong = 0, n_signed = 0, n_cover = 0;
     for (size_t i = 0; i < n; i++) {
         const syf_rep_result *x = &r[i];
         if (!rep_is_ok(x)) {
@@ -79,8 +79,12 @@ int syf_diagnosands_compute(const syf_rep_result *r, size_t n, double alpha,
             n_sig = NAN;
         else if (x->p_value < alpha) {
             n_sig += 1;
-            if (sign_of(x->estimate) != sign_of(x->estimand))
-                n_wrong += 1;
+            /* type S is defined against a signed estimand only */
+            if (x->estimand != 0.0) {
+                n_signed += 1;
+                if (sign_of(x->estimate) != sign_of(x->estimand))
+                    n_wrong += 1;
+            }
         }
         if (isnan(x->conf_low) || isnan(x->conf_high))
             n_cover = NAN;
@@ -149,7 +153,8 @@ int syf_diagnosands_compute(const syf_rep_result *r, size_t n, double alpha,
     out->coverage = share(n_cover, dm);
     if (isfinite(n_sig)) {
         out->n_significant = (size_t)n_sig;
-        out->type_s = share(n_wrong, n_sig); /* NaN if none significant */
+        /* NaN if no significant replication has a non-zero estimand */
+        out->type_s = share(n_wrong, n_signed);
     }
 
     out->mean_ci_width.value = mean_width;

@@ -188,7 +188,9 @@ static int factor_xtx(syf_ols_workspace *w, size_t n, const double *X, const dou
         lmax = fmax(lmax, w->lambda[j]);
     }
     if (!(lmin > SYF_OLS_COLLINEAR_TOL * lmax))
-        return syf_error_set(SYF_ESINGULAR, "design matrix is singular (collinear columns?)");
+        return syf_error_set(SYF_ESINGULAR,
+                             "design matrix is singular (collinear columns?) - e.g. a regressor "
+                             "that is a combination of others, or constant like the intercept");
 
     gsl_matrix_view S = mat(w->Schol, p);
     if (gsl_linalg_cholesky_decomp1(&S.matrix) != GSL_SUCCESS)

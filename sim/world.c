@@ -185,7 +185,13 @@ static void simulate_spell(const syf_world *w, size_t i, size_t k, int32_t start
     int32_t map_day = -1, checkpoint_day = -1;
     if (pilot) {
         sp->flags |= SYF_SF_PILOT;
-        tin.prognosis = z;
+        /* The person's own prognosis: the untreated duration index, i.e.
+         * the latent prognosis and the spell's exit draw together
+         * (standardised).  People predict their own duration well
+         * (digest-003 L289, L434), so the self-reports read this, with
+         * noise (pilot.self_noise_sd). */
+        const double sz = sc->duration.prognosis_sd;
+        tin.prognosis = (sz * z + log(E) + 0.5772156649) / sqrt(sz * sz + 1.6449340668);
         tin.age = age;
         tin.pregnancy = (sp->flags & SYF_SF_PREGNANCY) != 0;
         tin.serious = (sp->flags & SYF_SF_SERIOUS) != 0;

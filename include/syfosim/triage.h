@@ -24,7 +24,7 @@ enum {
 };
 
 typedef struct {
-    double prognosis;   /* the spell's latent prognosis z (higher = longer) */
+    double prognosis;   /* standardised untreated duration index (higher = longer) */
     int age;
     int pregnancy, serious;
     double degree;      /* sickness degree (%) on the triage day */
