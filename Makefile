@@ -35,7 +35,7 @@ TEST_BIN := $(TEST_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 LIB := $(BUILD)/libsyfosim.a
 BIN := $(BUILD)/syfosim
 
-.PHONY: FORCE all test test-unit test-cli test-asan bench demo install clean deps
+.PHONY: FORCE docs all test test-unit test-cli test-asan bench demo install clean deps
 
 all: $(LIB) $(BIN)
 
@@ -102,3 +102,6 @@ clean:
 	rm -rf build build-asan out
 
 -include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d)
+
+docs: $(BIN)
+	@sh scripts/gen-docs.sh $(BIN)

@@ -88,10 +88,12 @@ static void apportion(const double *w, size_t k, size_t total, size_t min_each, 
 
 static double share_mean(const double *share, const double *rr, size_t k)
 {
-    double m = 0.0;
-    for (size_t i = 0; i < k; i++)
+    double m = 0.0, tot = 0.0;
+    for (size_t i = 0; i < k; i++) {
         m += share[i] * rr[i];
-    return m;
+        tot += share[i];
+    }
+    return m / tot;
 }
 
 #define ALLOC(ptr, count)                                                                        \

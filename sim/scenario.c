@@ -176,7 +176,7 @@ static void range_text(const syf_keydef *k, char *buf, size_t n)
 {
     switch (k->type) {
     case SYF_KT_INT:
-        snprintf(buf, n, "an integer from %.15g to %.15g", k->min, k->max);
+        snprintf(buf, n, "an integer from %.0f to %.0f", k->min, k->max);
         break;
     case SYF_KT_REAL:
         snprintf(buf, n, "a number from %g to %g", k->min, k->max);
@@ -287,8 +287,10 @@ static int key_assign(syf_scenario *sc, const syf_keydef *k, const char *value, 
             snprintf(err, errn, "shares sum to %g (accepted: %s)", sum, rng);
             return 0;
         }
+        /* Shares are stored as given (within 0.005 of summing to 1); every
+         * consumer normalises its weights. */
         for (size_t i = 0; i < n; i++)
-            ((double *)base)[i] = (k->flags & SYF_KF_SIMPLEX) ? vals[i] / sum : vals[i];
+            ((double *)base)[i] = vals[i];
         return 1;
     }
     case SYF_KT_ENUM: {
@@ -646,6 +648,28 @@ static void value_text(const syf_scenario *sc, const syf_keydef *k, char *buf, s
     }
 }
 
+/* Write text as '; ' comment lines of at most about 100 characters (the
+ * INI reader's line limit is 198). */
+static void comment_wrapped(FILE *f, const char *text)
+{
+    const size_t width = 96;
+    while (*text) {
+        size_t len = strlen(text);
+        size_t cut = len;
+        if (len > width) {
+            cut = width;
+            while (cut > 20 && text[cut] != ' ')
+                cut--;
+            if (cut <= 20)
+                cut = width;
+        }
+        fprintf(f, "; %.*s\n", (int)cut, text);
+        text += cut;
+        while (*text == ' ')
+            text++;
+    }
+}
+
 void syf_scenario_write(const syf_scenario *sc, FILE *f, int annotate)
 {
     const char *cur = "";
@@ -658,16 +682,22 @@ void syf_scenario_write(const syf_scenario *sc, FILE *f, int annotate)
         }
         value_text(sc, k, val, sizeof val);
         if (annotate) {
+            char note[1600];
             range_text(k, rng, sizeof rng);
             int fi = sc->meta.origin_file[i];
-            fprintf(f, "; %s\n; accepted: %s; default: %s", k->doc, rng, k->def);
-            if (fi >= 0)
-                fprintf(f, "; set at %s:%d", sc->meta.files[fi], sc->meta.origin_line[i]);
-            else if (sc->meta.origin_line[i] < 0)
-                fprintf(f, "; set on the command line");
-            if (k->source && k->source[0])
-                fprintf(f, "; source: %s", k->source);
-            fputc('\n', f);
+            comment_wrapped(f, k->doc);
+            snprintf(note, sizeof note, "accepted: %s; default: %s", rng, k->def);
+            comment_wrapped(f, note);
+            if (fi >= 0) {
+                snprintf(note, sizeof note, "set at %s:%d", sc->meta.files[fi],
+                         sc->meta.origin_line[i]);
+                comment_wrapped(f, note);
+            } else if (sc->meta.origin_line[i] < 0)
+                comment_wrapped(f, "set on the command line");
+            if (k->source && k->source[0]) {
+                snprintf(note, sizeof note, "source: %s", k->source);
+                comment_wrapped(f, note);
+            }
         }
         fprintf(f, "%s = %s\n", k->key, val);
     }

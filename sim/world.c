@@ -281,9 +281,10 @@ static void simulate_spell(const syf_world *w, size_t i, size_t k, int32_t start
     }
     if (sp->reason == SYF_END_MAX) {
         const double *sh = sc->regime.after_max_shares;
-        sp->after_max = u_after < sh[0]          ? SYF_AFTER_AAP
-                        : u_after < sh[0] + sh[1] ? SYF_AFTER_WORK
-                                                  : SYF_AFTER_OTHER;
+        const double u = u_after * (sh[0] + sh[1] + sh[2]);
+        sp->after_max = u < sh[0]           ? SYF_AFTER_AAP
+                        : u < sh[0] + sh[1] ? SYF_AFTER_WORK
+                                            : SYF_AFTER_OTHER;
     }
 
     /* 8. what happened while the spell lasted */

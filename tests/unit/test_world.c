@@ -1,0 +1,348 @@
+/* test_world.c — spells, the maximum, common random numbers, triage rules,
+ * assignment and the trial's counterfactual estimand. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "syfosim/error.h"
+#include "syfosim/rng.h"
+#include "syfosim/trial.h"
+#include "syfosim/triage.h"
+#include "syfosim/world.h"
+#include "test_util.h"
+
+/* Brute force: grade-weighted weekdays of a spell inside [a, b). */
+static double brute_days(const syf_world *w, const syf_spell *sp, int paid, int32_t a, int32_t b)
+{
+    double s = 0;
+    for (int32_t t = 0; t < sp->days; t++) {
+        int32_t d = sp->start + t;
+        if (d < a || d >= b || (paid && t < w->sc->regime.employer_days))
+            continue;
+        if (syf_world_dow(w, d) >= 5)
+            continue;
+        s += syf_spell_grade_on(sp, t) / 100.0;
+    }
+    return s;
+}
+
+static void test_days_in_matches_brute_force(void **state)
+{
+    (void)state;
+    syf_scenario sc;
+    syf_scenario_defaults(&sc);
+    syf_world w;
+    syf_world_init(&w, &sc, NULL, 1, 0);
+    syf_stream s;
+    syf_stream_init(&s, 3, 0, 0, 0);
+    assert_int_equal(syf_world_dow(&w, w.obs0), 0);
+    assert_int_equal(syf_world_dow(&w, w.obs0 - 1), 6);
+    for (int it = 0; it < 3000; it++) {
+        syf_spell sp;
+        memset(&sp, 0, sizeof sp);
+        sp.start = w.obs0 - 400 + (int32_t)(900 * syf_stream_uniform(&s));
+        sp.days = 1 + (int32_t)(380 * syf_stream_uniform(&s));
+        sp.graded_from = -1;
+        sp.grade = 100;
+        if (syf_stream_uniform(&s) < 0.6) {
+            sp.graded_from = (int32_t)(60 * syf_stream_uniform(&s));
+            sp.graded_to = syf_stream_uniform(&s) < 0.5
+                               ? INT32_MAX
+                               : sp.graded_from + 1 + (int32_t)(100 * syf_stream_uniform(&s));
+            sp.grade = (uint8_t)(20 + 10 * (int)(8 * syf_stream_uniform(&s)));
+        }
+        int32_t a = w.obs0 - 500 + (int32_t)(1000 * syf_stream_uniform(&s));
+        int32_t b = a + (int32_t)(500 * syf_stream_uniform(&s));
+        for (int paid = 0; paid < 2; paid++)
+            assert_near(syf_spell_days_in(&w, &sp, paid, a, b), brute_days(&w, &sp, paid, a, b),
+                        1e-9);
+    }
+}
+
+static syf_population *small_pop(syf_scenario *sc, uint64_t seed)
+{
+    syf_population *p;
+    assert_int_equal(syf_population_build(sc, seed, 0, &p), SYF_OK);
+    return p;
+}
+
+/* With (almost) no recovery every spell reaches the maximum: 248 NAV-paid
+ * weekdays after the 16-day employer period, about 52 weeks. */
+static void test_maximum(void **state)
+{
+    (void)state;
+    syf_scenario sc;
+    syf_scenario_defaults(&sc);
+    sc.population.persons = 300;
+    sc.world.offices = 3;
+    for (int k = 0; k < SYF_N_PIECES; k++)
+        sc.duration.baseline_hazard[k] = 1e-9;
+    sc.grading.start_logit = sc.grading.convert_logit = -30;
+    sc.regime.after_max_shares[0] = 0; /* everyone back to work after the maximum */
+    sc.regime.after_max_shares[1] = 1;
+    sc.regime.after_max_shares[2] = 0;
+    syf_population *pop = small_pop(&sc, 4);
+    syf_world w;
+    syf_world_init(&w, &sc, pop, 4, 0);
+    syf_spell buf[64];
+    int maxed = 0;
+    for (size_t i = 0; i < pop->n; i++) {
+        int32_t exited;
+        size_t n = syf_world_person(&w, i, 0, buf, 64, &exited);
+        assert_true(exited == INT32_MAX);
+        for (size_t k = 0; k < n; k++) {
+            if (buf[k].reason == SYF_END_CENSORED)
+                continue;
+            assert_int_equal(buf[k].reason, SYF_END_MAX);
+            assert_near(syf_spell_days_in(&w, &buf[k], 1, INT32_MIN / 2, INT32_MAX / 2), 248.0, 0);
+            assert_true(buf[k].days >= 360 && buf[k].days <= 366);
+            /* requalification: the next spell starts at least 182 days later */
+            if (k + 1 < n)
+                assert_true(buf[k + 1].start >= buf[k].start + buf[k].days + 182);
+            maxed++;
+        }
+    }
+    assert_true(maxed > 50);
+    syf_population_free(pop);
+}
+
+static void msyfo(syf_scenario *sc, double effect)
+{
+    syf_scenario_defaults(sc);
+    sc->population.persons = 6000;
+    sc->world.offices = 6;
+    sc->pilot.type = SYF_PILOT_MSYFO;
+    sc->pilot.effect_hr = effect;
+    sc->trial.design = SYF_DESIGN_CLUSTER_RCT;
+}
+
+/* Common random numbers: a person's history is identical in both arms up
+ * to the first triage; with no effect anywhere, identical throughout. */
+static void test_common_random_numbers(void **state)
+{
+    (void)state;
+    syf_scenario sc;
+    msyfo(&sc, 1.0);
+    syf_population *pop = small_pop(&sc, 9);
+    syf_world w;
+    syf_world_init(&w, &sc, pop, 9, 0);
+    syf_spell a[256], b[256];
+    size_t triaged = 0;
+    for (size_t i = 0; i < pop->n; i++) {
+        size_t na = syf_world_person(&w, i, 0, a, 256, NULL);
+        size_t nb = syf_world_person(&w, i, 1, b, 256, NULL);
+        assert_int_equal(na, nb);
+        for (size_t k = 0; k < na; k++) {
+            assert_int_equal(a[k].start, b[k].start);
+            assert_int_equal(a[k].days, b[k].days);
+            assert_int_equal(a[k].diag, b[k].diag);
+            triaged += (b[k].flags & SYF_SF_TRIAGED) != 0;
+            assert_true(!(a[k].flags & SYF_SF_TRIAGED)); /* control never triaged */
+        }
+    }
+    assert_true(triaged > 100);
+    syf_population_free(pop);
+
+    msyfo(&sc, 2.0);
+    pop = small_pop(&sc, 9);
+    syf_world_init(&w, &sc, pop, 9, 0);
+    size_t shorter = 0, longer = 0;
+    for (size_t i = 0; i < pop->n; i++) {
+        size_t na = syf_world_person(&w, i, 0, a, 256, NULL);
+        size_t nb = syf_world_person(&w, i, 1, b, 256, NULL);
+        for (size_t k = 0; k < na && k < nb; k++) {
+            if (b[k].flags & SYF_SF_PILOT) { /* from here on the arms may differ */
+                shorter += b[k].days < a[k].days;
+                longer += b[k].days > a[k].days;
+                break;
+            }
+            assert_int_equal(a[k].start, b[k].start);
+            assert_int_equal(a[k].days, b[k].days);
+        }
+    }
+    /* a hazard ratio of 2 after mapping only ever shortens the first pilot spell */
+    assert_true(shorter > 50);
+    assert_int_equal(longer, 0);
+    syf_population_free(pop);
+}
+
+static void test_triage_rules(void **state)
+{
+    (void)state;
+    syf_scenario sc;
+    syf_scenario_defaults(&sc);
+    syf_triage_input in;
+    memset(&in, 0, sizeof in);
+    in.age = 40;
+    in.degree = 100;
+    in.u_respond = 0.0; /* responds */
+    in.u_signal = in.u_eligibility = in.u_judge_map = in.u_judge_skip = 0.99;
+    for (int c = 0; c < 3; c++)
+        in.u_checkpoint[c] = 0.99;
+    syf_triage_result r;
+    /* good prognosis, good relation, short: screened out, no checkpoint */
+    in.prognosis = -2;
+    syf_triage_msyfo(&sc, &in, &r);
+    assert_false(r.excluded);
+    assert_int_equal(r.q1, 0);
+    assert_int_equal(r.q2, 0);
+    assert_int_equal(r.q3, 0);
+    assert_int_equal(r.triggers, 0);
+    assert_false(r.mapped);
+    assert_int_equal(r.checkpoint, -1);
+    /* checkpoint 2 (week 26) maps */
+    in.u_checkpoint[1] = 0.0;
+    syf_triage_msyfo(&sc, &in, &r);
+    assert_int_equal(r.checkpoint, 1);
+    in.u_checkpoint[1] = 0.99;
+    /* poor prognosis: unlikely to return (trigger a) */
+    in.prognosis = 5;
+    syf_triage_msyfo(&sc, &in, &r);
+    assert_int_equal(r.q1, 2);
+    assert_true(r.triggers & SYF_TRIG_A_LOW_EXPECTATION);
+    assert_true(r.mapped);
+    /* ... unless the veileder judges otherwise */
+    in.u_judge_skip = 0.0;
+    syf_triage_msyfo(&sc, &in, &r);
+    assert_false(r.mapped);
+    in.u_judge_skip = 0.99;
+    /* difficult employer relation with high expectations (trigger c) */
+    in.prognosis = -2;
+    in.n_q2 = 10;
+    syf_triage_msyfo(&sc, &in, &r);
+    assert_int_equal(r.triggers, SYF_TRIG_C_EMPLOYER);
+    in.n_q2 = 0;
+    /* no response: maps only at degree >= 30 % (trigger d, digest-003 L345) */
+    in.u_respond = 0.999;
+    in.degree = 20;
+    syf_triage_msyfo(&sc, &in, &r);
+    assert_false(r.responded);
+    assert_int_equal(r.triggers, 0);
+    in.degree = 30;
+    syf_triage_msyfo(&sc, &in, &r);
+    assert_int_equal(r.triggers, SYF_TRIG_D_NO_RESPONSE);
+    /* recurrent absence maps regardless of answers (trigger h) */
+    in.u_respond = 0.0;
+    in.recurrent_count = 3;
+    syf_triage_msyfo(&sc, &in, &r);
+    assert_true(r.triggers & SYF_TRIG_H_RECURRENT);
+    assert_true(r.mapped);
+    /* exclusions: age 65, pregnancy, serious diagnosis */
+    in.age = 65;
+    syf_triage_msyfo(&sc, &in, &r);
+    assert_true(r.excluded);
+    assert_false(r.mapped);
+    in.age = 40;
+    in.pregnancy = 1;
+    syf_triage_msyfo(&sc, &in, &r);
+    assert_true(r.excluded);
+}
+
+static void test_design_assign(void **state)
+{
+    (void)state;
+    syf_scenario sc;
+    msyfo(&sc, 1.0);
+    uint8_t a[20], b[20], c[20];
+    assert_int_equal(syf_design_assign(&sc, 1, 1, 20, a), SYF_OK);
+    assert_int_equal(syf_design_assign(&sc, 1, 1, 20, b), SYF_OK);
+    assert_int_equal(syf_design_assign(&sc, 1, 2, 20, c), SYF_OK);
+    int na = 0;
+    for (int o = 0; o < 20; o++)
+        na += a[o];
+    assert_int_equal(na, 10);
+    assert_memory_equal(a, b, 20);
+    assert_memory_not_equal(a, c, 20);
+    sc.trial.treated_share = 0.3;
+    assert_int_equal(syf_design_assign(&sc, 1, 1, 20, a), SYF_OK);
+    na = 0;
+    for (int o = 0; o < 20; o++)
+        na += a[o];
+    assert_int_equal(na, 6);
+    sc.trial.treated_share = 0.01;
+    assert_int_equal(syf_design_assign(&sc, 1, 1, 20, a), SYF_EINPUT);
+}
+
+static void test_outcomes(void **state)
+{
+    (void)state;
+    syf_scenario sc;
+    msyfo(&sc, 1.0);
+    syf_world w;
+    syf_world_init(&w, &sc, NULL, 1, 0);
+    syf_spell sp[2];
+    memset(sp, 0, sizeof sp);
+    sp[0].start = w.obs0; /* a Monday */
+    sp[0].days = 30;
+    sp[0].graded_from = -1;
+    sp[0].grade = 100;
+    sp[1] = sp[0];
+    sp[1].start = w.obs0 + 350;
+    sp[1].days = 40; /* covers day obs0 + 364 */
+    sc.trial.outcome = SYF_OUTCOME_WORK_12M;
+    assert_near(syf_trial_outcome(&w, sp, 2, INT32_MAX, w.obs0), 0.0, 0);
+    assert_near(syf_trial_outcome(&w, sp, 1, INT32_MAX, w.obs0), 1.0, 0);
+    assert_near(syf_trial_outcome(&w, sp, 1, w.obs0 + 100, w.obs0), 0.0, 0);
+    sc.trial.outcome = SYF_OUTCOME_PAID_DAYS;
+    /* spell 1: days 16..29 paid: 30 days from Monday -> weekdays in days 16..29 = 10;
+     * spell 2 inside the window up to day 364: days 350..364 minus its first 16 = none */
+    assert_near(syf_trial_outcome(&w, sp, 2, INT32_MAX, w.obs0), 10.0, 0);
+    sc.trial.outcome = SYF_OUTCOME_SICK_DAYS;
+    /* 22 weekdays in 30 days from Monday + 11 in days 350..364 (a Saturday start) */
+    assert_near(syf_trial_outcome(&w, sp, 2, INT32_MAX, w.obs0),
+                brute_days(&w, &sp[0], 0, w.obs0, w.obs0 + 365) +
+                    brute_days(&w, &sp[1], 0, w.obs0, w.obs0 + 365),
+                1e-12);
+}
+
+/* With no effect the counterfactual outcomes are identical (CRN) and the
+ * SATE is exactly zero; with an effect the pilot reduces paid days. */
+static void test_trial_estimand(void **state)
+{
+    (void)state;
+    for (int pass = 0; pass < 2; pass++) {
+        syf_scenario sc;
+        msyfo(&sc, pass ? 1.5 : 1.0);
+        syf_population *pop = small_pop(&sc, 11);
+        uint8_t arm[6];
+        assert_int_equal(syf_design_assign(&sc, 11, 0, 6, arm), SYF_OK);
+        syf_world w;
+        syf_world_init(&w, &sc, pop, 11, 0);
+        syf_trial_data td;
+        memset(&td, 0, sizeof td);
+        assert_int_equal(syf_trial_collect(&w, arm, &td, NULL, NULL), SYF_OK);
+        assert_true(td.n > 200);
+        syf_ols_workspace *ws = syf_ols_alloc(td.n, 2, 6);
+        syf_trial_estimate est;
+        assert_int_equal(syf_trial_estimate_fit(&sc, &td, 6, ws, &est), SYF_OK);
+        if (!pass) {
+            for (size_t j = 0; j < td.n; j++)
+                assert_true(td.y0[j] == td.y1[j]);
+            assert_near(est.estimand, 0.0, 0);
+        } else {
+            assert_true(est.estimand < -1.0);
+        }
+        /* the estimate is the difference in means (OLS on a binary regressor) */
+        assert_near(est.estimate, est.mean_pilot - est.mean_control, 1e-9);
+        assert_int_equal(est.clusters, 6);
+        assert_true(est.df > 0 && est.df < 6);
+        syf_ols_free(ws);
+        syf_trial_data_free(&td);
+        syf_population_free(pop);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_days_in_matches_brute_force), cmocka_unit_test(test_maximum),
+        cmocka_unit_test(test_common_random_numbers), cmocka_unit_test(test_triage_rules),
+        cmocka_unit_test(test_design_assign), cmocka_unit_test(test_outcomes),
+        cmocka_unit_test(test_trial_estimand)};
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
