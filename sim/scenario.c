@@ -10,6 +10,7 @@
 #include "scenario_keys.h"
 
 #include <errno.h>
+#include <sys/types.h>
 #include <ini.h>
 #include <math.h>
 #include <stdlib.h>
@@ -355,28 +356,63 @@ typedef struct {
 
 static int load_file(syf_scenario *sc, const char *path, int depth);
 
-/* ini_reader: one physical line per call, so ctx->line is exact. */
+/* ini_reader: one physical line per call, so ctx->line is exact.  Reads
+ * with getline() so that NUL bytes are seen, and checks section headers
+ * here, where their own line number is known (libinih reports sections
+ * only with their keys). */
 static char *read_line(char *str, int num, void *stream)
 {
     parse_ctx *c = stream;
     if (c->status != SYF_OK)
         return NULL;
-    if (!fgets(str, num, c->f))
-        return NULL;
-    c->line++;
-    size_t len = strlen(str);
-    if (len == (size_t)num - 1 && str[len - 1] != '\n' && !feof(c->f)) {
-        c->status = syf_error_set(SYF_EINPUT, "%s:%d: line too long (accepted: at most %d characters)",
-                                  c->path, c->line, num - 2);
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t len = getline(&line, &cap, c->f);
+    if (len < 0) {
+        free(line);
         return NULL;
     }
-    for (size_t i = 0; i < len; i++)
-        if (str[i] == '\0' || ((unsigned char)str[i] < 32 && str[i] != '\t' && str[i] != '\n' &&
-                               str[i] != '\r')) {
-            c->status = syf_error_set(SYF_EINPUT, "%s:%d: binary or control character in a text file",
+    c->line++;
+    for (ssize_t i = 0; i < len; i++) {
+        unsigned char ch = (unsigned char)line[i];
+        if (ch < 32 && ch != '\t' && ch != '\n' && ch != '\r') {
+            c->status = syf_error_set(SYF_EINPUT,
+                                      "%s:%d: binary or control character in a text file "
+                                      "(accepted: a text INI file)",
                                       c->path, c->line);
+            free(line);
             return NULL;
         }
+    }
+    if (len > num - 2) {
+        c->status = syf_error_set(SYF_EINPUT,
+                                  "%s:%d: line too long (accepted: at most %d characters)",
+                                  c->path, c->line, num - 2);
+        free(line);
+        return NULL;
+    }
+    /* section header? */
+    const char *p = line;
+    while (*p == ' ' || *p == '\t')
+        p++;
+    if (*p == '[') {
+        const char *q = strchr(p, ']');
+        if (q) {
+            char name[128];
+            snprintf(name, sizeof name, "%.*s", (int)(q - p - 1), p + 1);
+            if (!section_exists(name)) {
+                c->status = syf_error_set(SYF_EINPUT,
+                                          "%s:%d: [%s]: unknown section (accepted: scenario, run, "
+                                          "population, world, incidence, duration, grading, "
+                                          "regime, pilot, trial)",
+                                          c->path, c->line, name);
+                free(line);
+                return NULL;
+            }
+        }
+    }
+    memcpy(str, line, (size_t)len + 1);
+    free(line);
     return str;
 }
 

@@ -87,7 +87,7 @@ static void test_errors(void **state)
 {
     (void)state;
     expect_error("e1.ini", "[world]\nofficez = 3\n", "e1.ini:2: world.officez: unknown key", "offices");
-    expect_error("e2.ini", "[wrld]\noffices = 3\n", "e2.ini:2: [wrld]: unknown section", NULL);
+    expect_error("e2.ini", "[wrld]\noffices = 3\n", "e2.ini:1: [wrld]: unknown section", NULL);
     expect_error("e3.ini", "[population]\nfemale_share = 0.4x\n", "e3.ini:2: population.female_share", "not a number");
     expect_error("e4.ini", "[population]\n\n\nfemale_share = 1.2\n", "e4.ini:4:", "accepted: a number from 0 to 1");
     expect_error("e5.ini", "[world]\noffices = 2.5\n", "e5.ini:2: world.offices", "not an integer");
