@@ -16,9 +16,13 @@ void syf_trial_data_free(syf_trial_data *td)
     free(td->person);
     free(td->office);
     free(td->arm);
+    free(td->keep);
+    free(td->period);
+    free(td->group);
     free(td->index_start);
     free(td->index_days);
     free(td->index_event);
+    free(td->prognosis);
     free(td->y);
     free(td->y0);
     free(td->y1);
@@ -38,44 +42,18 @@ static int td_grow(syf_trial_data *td)
     GROW(person);
     GROW(office);
     GROW(arm);
+    GROW(keep);
+    GROW(period);
+    GROW(group);
     GROW(index_start);
     GROW(index_days);
     GROW(index_event);
+    GROW(prognosis);
     GROW(y);
     GROW(y0);
     GROW(y1);
 #undef GROW
     td->cap = nc;
-    return SYF_OK;
-}
-
-int syf_design_assign(const syf_scenario *sc, uint64_t seed, uint64_t rep, size_t K,
-                      uint8_t *arm)
-{
-    memset(arm, 0, K);
-    if (sc->trial.design == SYF_DESIGN_NONE)
-        return SYF_OK;
-    size_t nt = (size_t)lround(sc->trial.treated_share * (double)K);
-    if (nt < 1 || nt >= K)
-        return syf_error_set(SYF_EINPUT,
-                             "trial.treated_share %g of %zu offices leaves an arm empty",
-                             sc->trial.treated_share, K);
-    size_t *perm = malloc(K * sizeof *perm);
-    if (!perm)
-        return syf_error_set(SYF_ENOMEM, "out of memory");
-    for (size_t o = 0; o < K; o++)
-        perm[o] = o;
-    syf_stream s;
-    syf_stream_init(&s, seed, rep, 0, SYF_P_DESIGN);
-    for (size_t o = K - 1; o > 0; o--) { /* Fisher-Yates */
-        size_t j = (size_t)(syf_stream_uniform(&s) * (double)(o + 1));
-        size_t t = perm[o];
-        perm[o] = perm[j];
-        perm[j] = t;
-    }
-    for (size_t o = 0; o < nt; o++)
-        arm[perm[o]] = 1;
-    free(perm);
     return SYF_OK;
 }
 
@@ -116,22 +94,60 @@ static long find_index(const syf_world *w, const syf_spell *sp, size_t n)
     return -1;
 }
 
-int syf_trial_collect(const syf_world *w, const uint8_t *office_arm, syf_trial_data *td,
+static double expit(double x) { return 1.0 / (1.0 + exp(-x)); }
+
+/* Non-consent / attrition: each participant drops out with probability
+ * expit(a + slope * prognosis), a solved so that the expected kept share is
+ * trial.consent_share (bisection; the mean is monotone in a).  The draw
+ * comes from the participant's own stream. */
+static void apply_attrition(const syf_world *w, syf_trial_data *td)
+{
+    const syf_scenario *sc = w->sc;
+    if (sc->trial.consent_share >= 1.0 || td->n == 0)
+        return;
+    const double target = 1.0 - sc->trial.consent_share, b = sc->trial.attrition_slope;
+    double lo = -50, hi = 50;
+    for (int it = 0; it < 100; it++) {
+        double a = 0.5 * (lo + hi), m = 0;
+        for (size_t j = 0; j < td->n; j++)
+            m += expit(a + b * td->prognosis[j]);
+        if (m / (double)td->n < target)
+            lo = a;
+        else
+            hi = a;
+    }
+    const double a = 0.5 * (lo + hi);
+    for (size_t j = 0; j < td->n; j++) {
+        syf_stream cs;
+        syf_stream_init(&cs, w->seed, w->rep, td->person[j], syf_purpose(SYF_P_DESIGN, 3));
+        if (syf_stream_uniform(&cs) < expit(a + b * td->prognosis[j]))
+            td->keep[j] = 0;
+    }
+}
+
+int syf_trial_collect(const syf_world *w, const syf_design *design, syf_trial_data *td,
                       syf_person_fn fn, void *ctx)
 {
     syf_spell *buf = malloc(2 * SPELL_CAP * sizeof *buf);
     if (!buf)
         return syf_error_set(SYF_ENOMEM, "out of memory");
     syf_spell *cf = buf + SPELL_CAP;
+    const syf_scenario *sc = w->sc;
     const syf_population *pop = w->pop;
-    const int has_design = w->sc->trial.design != SYF_DESIGN_NONE;
+    const int has_design = sc->trial.design != SYF_DESIGN_NONE && design;
+    const int32_t tday = (int32_t)sc->pilot.triage_day;
     int st = SYF_OK;
     for (size_t i = 0; i < pop->n && st == SYF_OK; i++) {
-        int arm = office_arm ? office_arm[pop->office[i]] : 0;
-        int32_t exited, cf_exited;
-        size_t n = syf_world_person(w, i, arm, buf, SPELL_CAP, &exited);
+        const uint32_t o = pop->office[i];
+        int ever = 0;
+        if (has_design)
+            ever = design->person_treated ? design->person_treated[i]
+                                          : design->office_start[o] != INT32_MAX;
+        int32_t exited;
+        size_t n = syf_world_person(w, i, has_design ? SYF_ARM_ACTUAL : SYF_ARM_NEVER, buf,
+                                    SPELL_CAP, &exited);
         if (fn)
-            fn(ctx, w, i, arm, buf, n, exited);
+            fn(ctx, w, i, ever, buf, n, exited);
         if (!has_design || !td)
             continue;
         long k = find_index(w, buf, n);
@@ -139,95 +155,272 @@ int syf_trial_collect(const syf_world *w, const uint8_t *office_arm, syf_trial_d
             continue;
         if (td->n == td->cap && (st = td_grow(td)) != SYF_OK)
             break;
-        size_t m = syf_world_person(w, i, !arm, cf, SPELL_CAP, &cf_exited);
-        long kc = find_index(w, cf, m);
-        if (kc != k || cf[kc].start != buf[k].start) {
-            st = syf_error_set(SYF_ERUNTIME,
-                               "internal error: trial population differs between arms (person %zu)",
-                               i);
-            break;
+        const int32_t s0 = buf[k].start, t_abs = s0 + tday;
+        int z;
+        if (design->person_treated)
+            z = design->person_treated[i];
+        else
+            z = syf_design_office_on(design, o, t_abs);
+        const double y = syf_trial_outcome(w, buf, n, exited, s0);
+        double yv[2]; /* NEVER, ALWAYS */
+        for (int v = 0; v < 2; v++) {
+            /* the observed world already is this version when the pilot never
+             * ran for the person (NEVER) or ran from the window's start (ALWAYS) */
+            int same = v == 0 ? !ever
+                              : ever && (design->person_treated ||
+                                         design->office_start[o] <= w->obs0);
+            if (same) {
+                yv[v] = y;
+                continue;
+            }
+            int32_t cf_exited;
+            size_t m = syf_world_person(w, i, v == 0 ? SYF_ARM_NEVER : SYF_ARM_ALWAYS, cf,
+                                        SPELL_CAP, &cf_exited);
+            long kc = find_index(w, cf, m);
+            if (kc != k || cf[kc].start != s0) {
+                st = syf_error_set(SYF_ERUNTIME,
+                                   "internal error: trial population differs between versions of "
+                                   "the world (person %zu)",
+                                   i);
+                break;
+            }
+            yv[v] = syf_trial_outcome(w, cf, m, cf_exited, s0);
         }
-        int32_t s0 = buf[k].start;
-        double y = syf_trial_outcome(w, buf, n, exited, s0);
-        double yc = syf_trial_outcome(w, cf, m, cf_exited, s0);
+        if (st != SYF_OK)
+            break;
+        int keep = 1;
+        if (z && design->office_start && !design->person_treated &&
+            t_abs < design->office_start[o] + (int32_t)sc->trial.transition_days)
+            keep = 0;
         size_t j = td->n++;
         td->person[j] = (uint32_t)i;
-        td->office[j] = pop->office[i];
-        td->arm[j] = (uint8_t)arm;
+        td->office[j] = o;
+        td->arm[j] = (uint8_t)z;
+        td->keep[j] = (uint8_t)keep;
+        int32_t per = 0;
+        if (design->period_days > 0) { /* the window's last days join the last period */
+            per = (t_abs - w->obs0) / design->period_days;
+            if (per > (int32_t)sc->trial.periods - 1)
+                per = (int32_t)sc->trial.periods - 1;
+        }
+        td->period[j] = (int16_t)per;
+        td->group[j] = design->office_group[o];
         td->index_start[j] = s0;
         td->index_days[j] = buf[k].days;
         td->index_event[j] = buf[k].reason != SYF_END_CENSORED;
+        td->prognosis[j] = buf[k].prognosis;
         td->y[j] = y;
-        td->y1[j] = arm ? y : yc;
-        td->y0[j] = arm ? yc : y;
+        td->y0[j] = yv[0];
+        td->y1[j] = yv[1];
     }
     free(buf);
+    if (st == SYF_OK && td)
+        apply_attrition(w, td);
     return st;
 }
 
-int syf_trial_estimate_fit(const syf_scenario *sc, const syf_trial_data *td, size_t K,
-                           syf_ols_workspace *ws, syf_trial_estimate *est)
+const char *syf_trial_estimator_name(const syf_scenario *sc)
+{
+    static const char *const names[4][8] = {
+        {"", "ols_CR2", "ols_HC2", "ols_CR2+strata_fe", "ols_CR2+pair_fe", "ols_CR2+period_fe",
+         "ols_CR2+office_period_fe", "ols_CR2"},
+        {"", "ols_CR1", "ols_HC1", "ols_CR1+strata_fe", "ols_CR1+pair_fe", "ols_CR1+period_fe",
+         "ols_CR1+office_period_fe", "ols_CR1"},
+        {"", "ols_CR0", "ols_HC0", "ols_CR0+strata_fe", "ols_CR0+pair_fe", "ols_CR0+period_fe",
+         "ols_CR0+office_period_fe", "ols_CR0"},
+        {"", "ols_CR3", "ols_HC3", "ols_CR3+strata_fe", "ols_CR3+pair_fe", "ols_CR3+period_fe",
+         "ols_CR3+office_period_fe", "ols_CR3"}};
+    return names[sc->trial.se][sc->trial.design];
+}
+
+/* Columns of the design's fixed effects: dummies for levels 1..L-1 of a
+ * code (level 0 is the reference), appended to X. */
+static size_t count_levels(const int32_t *code, const syf_trial_data *td, int32_t *map,
+                           size_t cap)
+{
+    size_t L = 0;
+    for (size_t c = 0; c < cap; c++)
+        map[c] = -1;
+    for (size_t j = 0; j < td->n; j++)
+        if (td->keep[j] && code[j] >= 0 && (size_t)code[j] < cap && map[code[j]] < 0)
+            map[code[j]] = 0;
+    for (size_t c = 0; c < cap; c++)
+        if (map[c] >= 0)
+            map[c] = (int32_t)L++;
+    return L;
+}
+
+int syf_trial_estimate_fit(const syf_scenario *sc, const syf_trial_data *td,
+                           const syf_design *design, syf_trial_estimate *est)
 {
     memset(est, 0, sizeof *est);
-    est->status = SYF_OK;
-    est->n = td->n;
+    const size_t K = design->n_office;
+    const int dsg = sc->trial.design;
+    est->n_recruited = td->n;
     double sum_eff = 0, s0 = 0, s1 = 0;
-    size_t n1 = 0;
+    size_t n1 = 0, n = 0;
     for (size_t j = 0; j < td->n; j++) {
         sum_eff += td->y1[j] - td->y0[j];
+        if (!td->keep[j])
+            continue;
+        n++;
         if (td->arm[j]) {
             s1 += td->y[j];
             n1++;
         } else
             s0 += td->y[j];
     }
+    est->n = n;
     est->n_pilot = n1;
     est->estimand = td->n ? sum_eff / (double)td->n : NAN;
     est->mean_pilot = n1 ? s1 / (double)n1 : NAN;
-    est->mean_control = td->n > n1 ? s0 / (double)(td->n - n1) : NAN;
+    est->mean_control = n > n1 ? s0 / (double)(n - n1) : NAN;
 
-    /* contiguous cluster codes over offices that have participants */
-    size_t *code = malloc(K * sizeof *code), G = 0;
-    double *X = malloc(2 * (td->n ? td->n : 1) * sizeof *X);
-    size_t *cl = malloc((td->n ? td->n : 1) * sizeof *cl);
+    /* fixed-effect codes by design */
+    int32_t *gcode = NULL, *pcode = NULL, *ocode = NULL;
+    int32_t *gmap = NULL, *pmap = NULL, *omap = NULL;
+    size_t Lg = 0, Lp = 0, Lo = 0;
+    const size_t cap_g = design->n_groups + 1, cap_p = 1024, cap_o = K;
+    int use_g = dsg == SYF_DESIGN_STRATIFIED_CRT || dsg == SYF_DESIGN_MATCHED_CRT;
+    int use_p = dsg == SYF_DESIGN_STEPPED_WEDGE || dsg == SYF_DESIGN_STAGGERED;
+    int use_o = dsg == SYF_DESIGN_STAGGERED;
     int st = SYF_OK;
-    if (!code || !X || !cl)
+    gmap = malloc(cap_g * sizeof *gmap);
+    pmap = malloc(cap_p * sizeof *pmap);
+    omap = malloc(cap_o * sizeof *omap);
+    pcode = malloc((td->n ? td->n : 1) * sizeof *pcode);
+    ocode = malloc((td->n ? td->n : 1) * sizeof *ocode);
+    if (!gmap || !pmap || !omap || !pcode || !ocode)
         st = syf_error_set(SYF_ENOMEM, "out of memory");
     if (st == SYF_OK) {
+        gcode = td->group;
+        for (size_t j = 0; j < td->n; j++) {
+            pcode[j] = td->period[j];
+            ocode[j] = (int32_t)td->office[j];
+        }
+        if (use_g)
+            Lg = count_levels(gcode, td, gmap, cap_g);
+        if (use_p)
+            Lp = count_levels(pcode, td, pmap, cap_p);
+        if (use_o)
+            Lo = count_levels(ocode, td, omap, cap_o);
+    }
+    /* With office fixed effects (staggered rollout) the office dummies are
+     * absorbed: y and the other regressors are demeaned within office and
+     * the intercept dropped (Frisch-Waugh-Lovell gives the same estimate);
+     * CR2 is then computed on the absorbed design, as Pustejovsky & Tipton
+     * (2018) and clubSandwich do -- with the dummies in X, I - H_gg would be
+     * singular for every office. */
+    const size_t c0 = use_o ? 0 : 1; /* column of the treatment indicator */
+    const size_t p = c0 + 1 + (Lg ? Lg - 1 : 0) + (Lp ? Lp - 1 : 0);
+    (void)Lo;
+    double *X = NULL, *y = NULL;
+    size_t *cl = NULL, *code = NULL, G = 0;
+    syf_ols_workspace *ws = NULL;
+    if (st == SYF_OK) {
+        X = calloc((n ? n : 1) * p, sizeof *X);
+        y = malloc((n ? n : 1) * sizeof *y);
+        cl = malloc((n ? n : 1) * sizeof *cl);
+        code = malloc(K * sizeof *code);
+        if (!X || !y || !cl || !code)
+            st = syf_error_set(SYF_ENOMEM, "out of memory");
+    }
+    if (st == SYF_OK) {
+        const int by_person = dsg == SYF_DESIGN_INDIVIDUAL_RCT;
         for (size_t o = 0; o < K; o++)
             code[o] = SIZE_MAX;
+        size_t r = 0;
         for (size_t j = 0; j < td->n; j++) {
-            if (code[td->office[j]] == SIZE_MAX)
-                code[td->office[j]] = G++;
-            cl[j] = code[td->office[j]];
-            X[2 * j] = 1.0;
-            X[2 * j + 1] = td->arm[j];
+            if (!td->keep[j])
+                continue;
+            double *x = X + r * p;
+            if (c0)
+                x[0] = 1.0;
+            x[c0] = td->arm[j];
+            size_t c = c0 + 1;
+            if (Lg) {
+                int32_t l = gmap[gcode[j]];
+                if (l > 0)
+                    x[c + (size_t)l - 1] = 1.0;
+                c += Lg - 1;
+            }
+            if (Lp) {
+                int32_t l = pmap[pcode[j]];
+                if (l > 0)
+                    x[c + (size_t)l - 1] = 1.0;
+                c += Lp - 1;
+            }
+            y[r] = td->y[j];
+            if (by_person)
+                cl[r] = r;
+            else {
+                if (code[td->office[j]] == SIZE_MAX)
+                    code[td->office[j]] = G++;
+                cl[r] = code[td->office[j]];
+            }
+            r++;
         }
-        est->clusters = G;
-        if (n1 == 0 || n1 == td->n)
-            st = syf_error_set(SYF_ESINGULAR, "an arm has no trial participants");
+        if (by_person)
+            G = n;
+        est->clusters = by_person ? K : G;
+        if (use_o) { /* absorb office fixed effects: demean within office */
+            double *sum = calloc(G * (p + 1), sizeof *sum);
+            size_t *cnt = calloc(G, sizeof *cnt);
+            if (!sum || !cnt)
+                st = syf_error_set(SYF_ENOMEM, "out of memory");
+            else {
+                for (size_t q = 0; q < n; q++) {
+                    cnt[cl[q]]++;
+                    for (size_t c = 0; c < p; c++)
+                        sum[cl[q] * (p + 1) + c] += X[q * p + c];
+                    sum[cl[q] * (p + 1) + p] += y[q];
+                }
+                for (size_t q = 0; q < n; q++) {
+                    double m = (double)cnt[cl[q]];
+                    for (size_t c = 0; c < p; c++)
+                        X[q * p + c] -= sum[cl[q] * (p + 1) + c] / m;
+                    y[q] -= sum[cl[q] * (p + 1) + p] / m;
+                }
+            }
+            free(sum);
+            free(cnt);
+        }
+        if (n1 == 0 || n1 == n)
+            st = syf_error_set(SYF_ESINGULAR, "an arm has no analysed participants");
+        else if (st != SYF_OK)
+            ;
         else if (G < 3)
-            st = syf_error_set(SYF_ESINGULAR, "fewer than 3 offices with participants");
+            st = syf_error_set(SYF_ESINGULAR, "fewer than 3 offices with analysed participants");
+        else if (n <= p)
+            st = syf_error_set(SYF_ESINGULAR, "fewer participants than coefficients");
     }
+    if (st == SYF_OK && !(ws = syf_ols_alloc(n, p, G)))
+        st = syf_error_set(SYF_ENOMEM, "out of memory");
     if (st == SYF_OK) {
         static const syf_vcov_type types[] = {SYF_VCOV_CR2, SYF_VCOV_CR1, SYF_VCOV_CR0,
                                               SYF_VCOV_CR3};
-        syf_ols_result r;
-        st = syf_ols_fit(ws, td->n, X, td->y, cl, G, types[sc->trial.se], 1.0 - sc->trial.alpha,
-                         &r);
+        syf_ols_result res;
+        st = syf_ols_fit(ws, n, X, y, cl, G, types[sc->trial.se], 1.0 - sc->trial.alpha, &res);
         if (st == SYF_OK) {
-            est->estimate = r.estimate[1];
-            est->std_error = r.std_error[1];
-            est->df = r.df[1];
-            est->statistic = r.statistic[1];
-            est->p_value = r.p_value[1];
-            est->conf_low = r.conf_low[1];
-            est->conf_high = r.conf_high[1];
+            est->estimate = res.estimate[c0];
+            est->std_error = res.std_error[c0];
+            est->df = res.df[c0];
+            est->statistic = res.statistic[c0];
+            est->p_value = res.p_value[c0];
+            est->conf_low = res.conf_low[c0];
+            est->conf_high = res.conf_high[c0];
         }
     }
-    free(code);
+    syf_ols_free(ws);
     free(X);
+    free(y);
     free(cl);
+    free(code);
+    free(gmap);
+    free(pmap);
+    free(omap);
+    free(pcode);
+    free(ocode);
     est->status = st;
     return st;
 }
@@ -236,32 +429,27 @@ int syf_trial_replicate(const syf_scenario *sc, uint64_t seed, uint64_t rep,
                         syf_trial_estimate *est)
 {
     syf_population *pop = NULL;
-    uint8_t *arm = NULL;
+    syf_design design;
+    memset(&design, 0, sizeof design);
     syf_trial_data td;
     memset(&td, 0, sizeof td);
-    syf_ols_workspace *ws = NULL;
     int st = syf_population_build(sc, seed, rep, &pop);
-    if (st == SYF_OK) {
-        arm = malloc(pop->n_office);
-        st = arm ? syf_design_assign(sc, seed, rep, pop->n_office, arm)
-                 : syf_error_set(SYF_ENOMEM, "out of memory");
-    }
+    if (st == SYF_OK)
+        st = syf_design_build(sc, pop, seed, rep, &design);
     if (st == SYF_OK) {
         syf_world w;
         syf_world_init(&w, sc, pop, seed, rep);
-        st = syf_trial_collect(&w, arm, &td, NULL, NULL);
+        w.assign = &design.assign;
+        st = syf_trial_collect(&w, &design, &td, NULL, NULL);
     }
     if (st == SYF_OK) {
-        ws = syf_ols_alloc(td.n ? td.n : 1, 2, pop->n_office);
-        st = ws ? syf_trial_estimate_fit(sc, &td, pop->n_office, ws, est)
-                : syf_error_set(SYF_ENOMEM, "out of memory");
+        st = syf_trial_estimate_fit(sc, &td, &design, est);
     } else {
         memset(est, 0, sizeof *est);
         est->status = st;
     }
-    syf_ols_free(ws);
     syf_trial_data_free(&td);
-    free(arm);
+    syf_design_free(&design);
     syf_population_free(pop);
     return st;
 }

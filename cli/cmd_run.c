@@ -39,6 +39,7 @@ typedef struct {
 typedef struct {
     cli_outfile *out;
     const syf_scenario *sc;
+    const syf_design *design;
     office_acc *acc; /* per office */
     /* mapping waits, for percentiles: (office, wait) */
     size_t n_wait, cap_wait;
@@ -118,7 +119,7 @@ static void on_person(void *vctx, const syf_world *w, size_t i, int arm, const s
         return;
     const uint32_t o = pop->office[i];
     office_acc *a = &c->acc[o];
-    const char *an = arm_name(sc, arm);
+    (void)arm;
     FILE *fs = c->out[F_SPELLS].f, *fv = c->out[F_SERVICES].f;
     a->persons++;
     fprintf(c->out[F_PERSONS].f, "%zu,%c,%d,%s,%s,%u,%u,%u\n", i, pop->sex[i] ? 'F' : 'M',
@@ -126,6 +127,11 @@ static void on_person(void *vctx, const syf_world *w, size_t i, int arm, const s
             syf_industry_names[pop->industry[i]], pop->employer[i], pop->gp[i], o);
     for (size_t k = 0; k < n; k++) {
         const syf_spell *s = &sp[k];
+        /* arm of the spell: was the pilot running for this person on its triage day? */
+        const int32_t tabs = s->start + (int32_t)sc->pilot.triage_day;
+        const int on = c->design->person_treated ? c->design->person_treated[i]
+                                                 : syf_design_office_on(c->design, o, tabs);
+        const char *an = arm_name(sc, on);
         a->sick_days += syf_spell_days_in(w, s, 0, w->obs0, w->obs1);
         a->paid_days += syf_spell_days_in(w, s, 1, w->obs0, w->obs1);
         /* services delivered inside the window */
@@ -307,6 +313,8 @@ int syf_cmd_run(int argc, char **argv)
 
     syf_population *pop = NULL;
     uint8_t *arms = NULL;
+    syf_design dsg;
+    memset(&dsg, 0, sizeof dsg);
     syf_trial_data td;
     memset(&td, 0, sizeof td);
     run_ctx c;
@@ -315,7 +323,6 @@ int syf_cmd_run(int argc, char **argv)
     int opened = 0;
     syf_trial_estimate est;
     memset(&est, 0, sizeof est);
-    syf_ols_workspace *ws = NULL;
     syf_km *km = NULL;
     const int design = sc->trial.design != SYF_DESIGN_NONE;
     char km_png[1100], km_svg[1100];
@@ -330,8 +337,11 @@ int syf_cmd_run(int argc, char **argv)
         st = syf_error_set(SYF_ENOMEM, "out of memory");
         goto done;
     }
-    if ((st = syf_design_assign(sc, useed, 0, pop->n_office, arms)) != SYF_OK)
+    if ((st = syf_design_build(sc, pop, useed, 0, &dsg)) != SYF_OK)
         goto done;
+    for (size_t o = 0; o < pop->n_office; o++)
+        arms[o] = design && !dsg.person_treated && dsg.office_start[o] != INT32_MAX;
+    c.design = &dsg;
     for (int f = 0; f < N_FILES; f++, opened++) {
         if ((f == F_TRIAL || f == F_ESTIMATES || f == F_TRIAGE) && !design) {
             out[f].f = NULL;
@@ -354,7 +364,8 @@ int syf_cmd_run(int argc, char **argv)
     {
         syf_world w;
         syf_world_init(&w, sc, pop, useed, 0);
-        st = syf_trial_collect(&w, arms, design ? &td : NULL, on_person, &c);
+        w.assign = &dsg.assign;
+        st = syf_trial_collect(&w, &dsg, design ? &td : NULL, on_person, &c);
         if (st == SYF_OK)
             st = c.status;
         if (st != SYF_OK)
@@ -391,31 +402,28 @@ int syf_cmd_run(int argc, char **argv)
     snprintf(km_svg, sizeof km_svg, "%s/km.svg", outdir);
     if (design) {
         FILE *f = out[F_TRIAL].f;
-        fprintf(f, "person_id,office_id,arm,treated,index_start_day,index_days,index_ended,"
-                   "outcome,outcome_control,outcome_pilot\n");
+        fprintf(f, "person_id,office_id,arm,treated,period,design_group,analysed,index_start_day,"
+                   "index_days,index_ended,outcome,outcome_control,outcome_pilot\n");
         for (size_t j = 0; j < td.n; j++)
-            fprintf(f, "%u,%u,%s,%d,%d,%d,%d,%.6g,%.6g,%.6g\n", td.person[j], td.office[j],
-                    arm_name(sc, td.arm[j]), td.arm[j], td.index_start[j] - (int32_t)sc->run.burn_in_days,
+            fprintf(f, "%u,%u,%s,%d,%d,%d,%d,%d,%d,%d,%.6g,%.6g,%.6g\n", td.person[j],
+                    td.office[j], arm_name(sc, td.arm[j]), td.arm[j], td.period[j], td.group[j],
+                    td.keep[j], td.index_start[j] - (int32_t)sc->run.burn_in_days,
                     td.index_days[j], td.index_event[j], td.y[j], td.y0[j], td.y1[j]);
-        ws = syf_ols_alloc(td.n ? td.n : 1, 2, pop->n_office);
-        if (!ws) {
-            st = syf_error_set(SYF_ENOMEM, "out of memory");
-            goto done;
-        }
-        int fit = syf_trial_estimate_fit(sc, &td, pop->n_office, ws, &est);
+        int fit = syf_trial_estimate_fit(sc, &td, &dsg, &est);
         f = out[F_ESTIMATES].f;
         fprintf(f, "design,estimator,outcome,term,estimate,std_error,statistic,df,p_value,"
-                   "conf_low,conf_high,estimand_sate,n,clusters,n_pilot,mean_control,"
-                   "mean_pilot,status\n");
+                   "conf_low,conf_high,estimand_sate,n_recruited,n,clusters,n_pilot,"
+                   "mean_control,mean_pilot,status\n");
         static const char *outcomes[] = {"paid_days", "sick_days", "work_12m"};
-        static const char *ses[] = {"CR2", "CR1", "CR0", "CR3"};
-        fprintf(f, "cluster_rct,ols_%s,%s,treated,", ses[sc->trial.se], outcomes[sc->trial.outcome]);
+        fprintf(f, "%s,%s,%s,treated,", syf_design_name(sc->trial.design),
+                syf_trial_estimator_name(sc), outcomes[sc->trial.outcome]);
         if (fit == SYF_OK)
             fprintf(f, "%.10g,%.10g,%.10g,%.10g,%.10g,%.10g,%.10g,", est.estimate, est.std_error,
                     est.statistic, est.df, est.p_value, est.conf_low, est.conf_high);
         else
             fprintf(f, ",,,,,,,");
-        fprintf(f, "%.10g,%zu,%zu,%zu,%.10g,%.10g,%s\n", est.estimand, est.n, est.clusters,
+        fprintf(f, "%.10g,%zu,%zu,%zu,%zu,%.10g,%.10g,%s\n", est.estimand, est.n_recruited,
+                est.n, est.clusters,
                 est.n_pilot, est.mean_control, est.mean_pilot,
                 fit == SYF_OK ? "ok" : "failed");
         if (fit != SYF_OK)
@@ -489,8 +497,9 @@ int syf_cmd_run(int argc, char **argv)
     printf("syfosim run: scenario '%s', seed %llu: %zu persons in %zu offices -> %s/\n", sc->name,
            (unsigned long long)useed, pop->n, pop->n_office, outdir);
     if (design) {
-        printf("  trial: %zu participants (%zu in pilot offices), %zu clusters\n", est.n,
-               est.n_pilot, est.clusters);
+        printf("  trial (%s): %zu recruited, %zu analysed (%zu treated), %zu clusters\n",
+               syf_design_name(sc->trial.design), est.n_recruited, est.n, est.n_pilot,
+               est.clusters);
         if (est.status == SYF_OK)
             printf("  estimate %.3f (SE %.3f, df %.1f, 95%% CI %.3f to %.3f, p = %.3g); SATE "
                    "(simulator's truth) %.3f\n",
@@ -503,7 +512,7 @@ done:
         if (out[f].f)
             cli_out_abort(&out[f]);
     syf_km_free(km);
-    syf_ols_free(ws);
+    syf_design_free(&dsg);
     syf_trial_data_free(&td);
     free(c.acc);
     free(c.wait_office);

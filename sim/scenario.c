@@ -126,8 +126,18 @@ const syf_keydef syf_keys[] = {
     KREAL("pilot", "message_hours", pilot.message_hours, "0.25", 0, 100, "Veileder hours per week-8 message and triage decision.", "judgement"),
     KREAL("pilot", "mapping_hours", pilot.mapping_hours, "1.5", 0, 100, "Veileder hours per mapping conversation.", "judgement"),
 
-    KENUM("trial", "design", trial.design, "none|cluster_rct", "none", "Assignment: none (everyone control), or cluster RCT by NAV office.", "digest-003 L870"),
-    KREAL("trial", "treated_share", trial.treated_share, "0.5", 0, 1, "Share of offices randomised to the pilot (complete randomisation).", ""),
+    KENUM("trial", "design", trial.design, "none|cluster_rct|individual_rct|stratified_crt|matched_crt|stepped_wedge|staggered|self_selected", "none", "Assignment mechanism (see docs/designs in include/syfosim/design.h): none (everyone control), cluster RCT by NAV office, individual RCT, stratified or pair-matched cluster RCT, stepped wedge, staggered non-random rollout, or self-selected pilot offices.", "digest-003 L870; DESIGN section 4"),
+    KREAL("trial", "treated_share", trial.treated_share, "0.5", 0, 1, "Share of offices (persons, for individual_rct) assigned to the pilot.", ""),
+    KENUM("trial", "strata_by", trial.strata_by, "size|baseline", "size", "Office characteristic for strata, pairs and staggered order: employed persons, or baseline sick leave (the office's expected sick-leave days from its random effects, observed with noise).", ""),
+    KINT("trial", "strata", trial.strata, "2", 1, 100, "Number of strata (stratified_crt), equal-count groups of offices.", ""),
+    KINT("trial", "sequences", trial.sequences, "4", 1, 100, "Stepped wedge / staggered: number of sequences (groups of offices starting together).", ""),
+    KINT("trial", "periods", trial.periods, "5", 2, 100, "Stepped wedge / staggered: periods the observation window is cut into; sequence s starts at period s (needs periods > sequences).", ""),
+    KSTR("trial", "sequence_sizes", trial.sequence_sizes, "", "Offices per sequence as comma-separated counts summing to world.offices (empty = as equal as possible)."),
+    KINT("trial", "transition_days", trial.transition_days, "0", 0, 365, "Stepped wedge / staggered: participants triaged within this many days after their office started are left out of the analysis (transition period).", ""),
+    KREAL("trial", "selection_strength", trial.selection_strength, "1.0", 0, 10, "Self-selected sites and staggered order: weight of the office's standardised recovery effect against N(0,1) noise in the selection score.", "digest-003 L785, L870 (judgement)"),
+    KREAL("trial", "consent_share", trial.consent_share, "1.0", 0.01, 1, "Share of recruited participants who consent and stay in the analysis (non-consent / attrition).", "digest-003 L872-874"),
+    KREAL("trial", "attrition_slope", trial.attrition_slope, "0", -10, 10, "Log-odds of dropping out per SD of worse prognosis (0 = at random).", "judgement"),
+    KREAL("trial", "fidelity_min", trial.fidelity_min, "1.0", 0, 1, "Implementation fidelity: each pilot office delivers the pilot to a spell with probability drawn uniformly between this and 1.", "digest-003 L876 (judgement)"),
     KENUM("trial", "outcome", trial.outcome, "paid_days|sick_days|work_12m", "paid_days", "Outcome per trial participant: NAV-paid days, grade-weighted sick-leave working days, or at work at the end of the outcome window.", "digest-003 L878"),
     KINT("trial", "outcome_days", trial.outcome_days, "365", 28, 3650, "Outcome window from the start of the index spell.", "digest-003 L878"),
     KREAL("trial", "alpha", trial.alpha, "0.05", 0.0001, 0.5, "Two-sided significance level.", ""),
@@ -596,7 +606,73 @@ int syf_scenario_validate(const syf_scenario *sc)
                              "(accepted: at least trial.outcome_days so outcomes are observed)",
                              w, sc->run.follow_up_days, sc->trial.outcome_days);
     }
-    if (sc->trial.design == SYF_DESIGN_CLUSTER_RCT) {
+    const int d = sc->trial.design;
+    if (d != SYF_DESIGN_NONE && sc->pilot.type == SYF_PILOT_NONE) {
+        key_where(sc, "pilot", "type", w, sizeof w);
+        return syf_error_set(SYF_EINPUT,
+                             "%s: pilot.type: a %s design needs a pilot to assign "
+                             "(accepted: msyfo)",
+                             w, d == SYF_DESIGN_CLUSTER_RCT ? "cluster_rct" : "trial");
+    }
+    if (d == SYF_DESIGN_STEPPED_WEDGE || d == SYF_DESIGN_STAGGERED) {
+        if (sc->trial.periods <= sc->trial.sequences) {
+            key_where(sc, "trial", "periods", w, sizeof w);
+            return syf_error_set(SYF_EINPUT,
+                                 "%s: trial.periods: %ld periods for %ld sequences (accepted: "
+                                 "more periods than sequences)",
+                                 w, sc->trial.periods, sc->trial.sequences);
+        }
+        if (sc->trial.sequences > sc->world.offices) {
+            key_where(sc, "trial", "sequences", w, sizeof w);
+            return syf_error_set(SYF_EINPUT,
+                                 "%s: trial.sequences: %ld sequences for %ld offices (accepted: "
+                                 "at most one sequence per office)",
+                                 w, sc->trial.sequences, sc->world.offices);
+        }
+        if (sc->run.observation_days / sc->trial.periods < 7) {
+            key_where(sc, "trial", "periods", w, sizeof w);
+            return syf_error_set(SYF_EINPUT,
+                                 "%s: trial.periods: periods shorter than a week (accepted: at "
+                                 "most run.observation_days / 7 periods)",
+                                 w);
+        }
+        if (sc->trial.sequence_sizes[0]) {
+            long sum = 0, n = 0;
+            const char *p = sc->trial.sequence_sizes;
+            key_where(sc, "trial", "sequence_sizes", w, sizeof w);
+            for (;;) {
+                char *end;
+                long v = strtol(p, &end, 10);
+                while (*end == ' ')
+                    end++;
+                if (end == p || v < 1 || (*end && *end != ','))
+                    return syf_error_set(SYF_EINPUT,
+                                         "%s: trial.sequence_sizes: '%s' (accepted: "
+                                         "comma-separated positive counts)",
+                                         w, sc->trial.sequence_sizes);
+                sum += v;
+                n++;
+                if (!*end)
+                    break;
+                p = end + 1;
+            }
+            if (n != sc->trial.sequences || sum != sc->world.offices)
+                return syf_error_set(SYF_EINPUT,
+                                     "%s: trial.sequence_sizes: %ld counts summing to %ld "
+                                     "(accepted: trial.sequences = %ld counts summing to "
+                                     "world.offices = %ld)",
+                                     w, n, sum, sc->trial.sequences, sc->world.offices);
+        }
+    }
+    if (d == SYF_DESIGN_STRATIFIED_CRT && sc->trial.strata * 2 > sc->world.offices) {
+        key_where(sc, "trial", "strata", w, sizeof w);
+        return syf_error_set(SYF_EINPUT,
+                             "%s: trial.strata: %ld strata for %ld offices (accepted: at least "
+                             "2 offices per stratum)",
+                             w, sc->trial.strata, sc->world.offices);
+    }
+    if (d == SYF_DESIGN_CLUSTER_RCT || d == SYF_DESIGN_SELF_SELECTED ||
+        d == SYF_DESIGN_STRATIFIED_CRT) {
         long nt = lround(sc->trial.treated_share * (double)sc->world.offices);
         if (nt < 1 || nt > sc->world.offices - 1) {
             key_where(sc, "trial", "treated_share", w, sizeof w);
@@ -604,13 +680,6 @@ int syf_scenario_validate(const syf_scenario *sc)
                                  "%s: trial.treated_share: %g of %ld offices leaves an arm empty "
                                  "(accepted: at least one office in each arm)",
                                  w, sc->trial.treated_share, sc->world.offices);
-        }
-        if (sc->pilot.type == SYF_PILOT_NONE) {
-            key_where(sc, "pilot", "type", w, sizeof w);
-            return syf_error_set(SYF_EINPUT,
-                                 "%s: pilot.type: a cluster_rct design needs a pilot to assign "
-                                 "(accepted: msyfo)",
-                                 w);
         }
     }
     if (sc->population.persons < 2 * sc->world.offices) {

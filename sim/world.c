@@ -20,6 +20,7 @@ void syf_world_init(syf_world *w, const syf_scenario *sc, const syf_population *
 {
     w->sc = sc;
     w->pop = pop;
+    w->assign = NULL;
     w->seed = seed;
     w->rep = rep;
     w->obs0 = (int32_t)sc->run.burn_in_days;
@@ -107,7 +108,21 @@ struct hr_event {
 };
 
 /* Simulate spell k of person i starting on absolute day `start`. */
-static void simulate_spell(const syf_world *w, size_t i, size_t k, int32_t start, int treated,
+/* Absolute day the pilot starts for person i in world version `arm`. */
+static int32_t pilot_start(const syf_world *w, size_t i, int arm)
+{
+    if (arm == SYF_ARM_ALWAYS)
+        return w->obs0;
+    if (arm != SYF_ARM_ACTUAL || !w->assign)
+        return INT32_MAX;
+    if (w->assign->person_treated)
+        return w->assign->person_treated[i] ? w->obs0 : INT32_MAX;
+    if (w->assign->office_start)
+        return w->assign->office_start[w->pop->office[i]];
+    return INT32_MAX;
+}
+
+static void simulate_spell(const syf_world *w, size_t i, size_t k, int32_t start, int arm,
                            int recurrent_count, syf_spell *sp)
 {
     const syf_scenario *sc = w->sc;
@@ -177,21 +192,27 @@ static void simulate_spell(const syf_world *w, size_t i, size_t k, int32_t start
     tin.u_judge_skip = syf_stream_uniform(&s);
     for (int c = 0; c < 3; c++)
         tin.u_checkpoint[c] = syf_stream_uniform(&s);
+    const double u_fidelity = syf_stream_uniform(&s);
 
-    /* 5. pilot: is this spell's triage day inside the pilot window? */
+    /* The person's own prognosis: the untreated duration index, i.e. the
+     * latent prognosis and the spell's exit draw together (standardised).
+     * People predict their own duration well (digest-003 L289, L434), so
+     * the self-reports read this, with noise (pilot.self_noise_sd). */
+    const double sz = sc->duration.prognosis_sd;
+    sp->prognosis = (float)((sz * z + log(E) + 0.5772156649) / sqrt(sz * sz + 1.6449340668));
+
+    /* 5. pilot: is this spell's triage day inside the window, on or after
+     * the pilot started for this person, and is the pilot delivered? */
     const int32_t triage_day = (int32_t)sc->pilot.triage_day;
-    const int pilot = treated && sc->pilot.type == SYF_PILOT_MSYFO &&
-                      start + triage_day >= w->obs0 && start + triage_day < w->obs1;
+    const int32_t from = pilot_start(w, i, arm), t_abs = start + triage_day;
+    int pilot = sc->pilot.type == SYF_PILOT_MSYFO && from != INT32_MAX && t_abs >= w->obs0 &&
+                t_abs >= from && t_abs < w->obs1;
+    if (pilot && w->assign && w->assign->office_fidelity)
+        pilot = u_fidelity < w->assign->office_fidelity[pop->office[i]];
     int32_t map_day = -1, checkpoint_day = -1;
     if (pilot) {
         sp->flags |= SYF_SF_PILOT;
-        /* The person's own prognosis: the untreated duration index, i.e.
-         * the latent prognosis and the spell's exit draw together
-         * (standardised).  People predict their own duration well
-         * (digest-003 L289, L434), so the self-reports read this, with
-         * noise (pilot.self_noise_sd). */
-        const double sz = sc->duration.prognosis_sd;
-        tin.prognosis = (sz * z + log(E) + 0.5772156649) / sqrt(sz * sz + 1.6449340668);
+        tin.prognosis = sp->prognosis;
         tin.age = age;
         tin.pregnancy = (sp->flags & SYF_SF_PREGNANCY) != 0;
         tin.serious = (sp->flags & SYF_SF_SERIOUS) != 0;
@@ -307,7 +328,7 @@ static void simulate_spell(const syf_world *w, size_t i, size_t k, int32_t start
     }
 }
 
-size_t syf_world_person(const syf_world *w, size_t i, int treated, syf_spell *buf, size_t cap,
+size_t syf_world_person(const syf_world *w, size_t i, int arm, syf_spell *buf, size_t cap,
                         int32_t *exited)
 {
     const syf_scenario *sc = w->sc;
@@ -340,7 +361,7 @@ size_t syf_world_person(const syf_world *w, size_t i, int treated, syf_spell *bu
             recurrent++;
         }
         syf_spell *sp = &buf[n++];
-        simulate_spell(w, i, k, start, treated, recurrent, sp);
+        simulate_spell(w, i, k, start, arm, recurrent, sp);
         if (sp->reason == SYF_END_CENSORED)
             break;
         t = start + sp->days;

@@ -28,7 +28,17 @@
 
 enum { SYF_DIAG_L, SYF_DIAG_P, SYF_DIAG_R, SYF_DIAG_OTHER };
 enum { SYF_PILOT_NONE, SYF_PILOT_MSYFO };
-enum { SYF_DESIGN_NONE, SYF_DESIGN_CLUSTER_RCT };
+enum {
+    SYF_DESIGN_NONE,
+    SYF_DESIGN_CLUSTER_RCT,
+    SYF_DESIGN_INDIVIDUAL_RCT,
+    SYF_DESIGN_STRATIFIED_CRT,
+    SYF_DESIGN_MATCHED_CRT,
+    SYF_DESIGN_STEPPED_WEDGE,
+    SYF_DESIGN_STAGGERED,
+    SYF_DESIGN_SELF_SELECTED
+};
+enum { SYF_STRATA_SIZE, SYF_STRATA_BASELINE };
 enum { SYF_OUTCOME_PAID_DAYS, SYF_OUTCOME_SICK_DAYS, SYF_OUTCOME_WORK_12M };
 enum { SYF_SE_CR2, SYF_SE_CR1, SYF_SE_CR0, SYF_SE_CR3 };
 
@@ -117,6 +127,12 @@ typedef struct {
     struct {
         int design;
         double treated_share;
+        int strata_by;
+        long strata, sequences, periods;
+        char sequence_sizes[256];
+        long transition_days;
+        double selection_strength;
+        double consent_share, attrition_slope, fidelity_min;
         int outcome;
         long outcome_days;
         double alpha;

@@ -51,11 +51,23 @@ typedef struct {
     uint16_t triggers;
     uint8_t diag, grade, reason, after_max;
     int8_t q1, q2, q3;
+    float prognosis; /* standardised untreated duration index (what self-reports read) */
 } syf_spell;
+
+/* Who gets the pilot, and from when (built by the trial design). */
+typedef struct {
+    const int32_t *office_start;   /* per office: absolute day the pilot starts there,
+                                      INT32_MAX = never; NULL = no office gets it */
+    const uint8_t *person_treated; /* individual randomisation: 1 = pilot from the start of
+                                      the window, whatever the office (NULL = not used) */
+    const float *office_fidelity;  /* per office: probability that the pilot is actually
+                                      delivered to a spell (NULL = always) */
+} syf_assignment;
 
 typedef struct {
     const syf_scenario *sc;
     const syf_population *pop;
+    const syf_assignment *assign; /* NULL = nobody assigned */
     uint64_t seed, rep;
     int32_t obs0, obs1, end;
 } syf_world;
@@ -63,11 +75,19 @@ typedef struct {
 void syf_world_init(syf_world *w, const syf_scenario *sc, const syf_population *pop,
                     uint64_t seed, uint64_t rep);
 
-/* Simulate person i with their office under the pilot (treated = 1) or not.
- * Writes at most `cap` spells into buf and returns how many were written.
- * `exited` (may be NULL) receives the absolute day the person left
- * employment (AAP or other after the maximum), or INT32_MAX. */
-size_t syf_world_person(const syf_world *w, size_t i, int treated, syf_spell *buf, size_t cap,
+/* Which version of the world to simulate a person in. */
+enum {
+    SYF_ARM_NEVER = 0,  /* nobody gets the pilot (status quo)                         */
+    SYF_ARM_ALWAYS = 1, /* every office runs the pilot for the whole window           */
+    SYF_ARM_ACTUAL = 2  /* as assigned by w->assign                                   */
+};
+
+/* Simulate person i in world version `arm` (SYF_ARM_*).  Writes at most
+ * `cap` spells into buf and returns how many were written.  `exited` (may
+ * be NULL) receives the absolute day the person left employment (AAP or
+ * other after the maximum), or INT32_MAX.  The pilot applies to a spell
+ * whose triage day falls in the window on or after the pilot's start. */
+size_t syf_world_person(const syf_world *w, size_t i, int arm, syf_spell *buf, size_t cap,
                         int32_t *exited);
 
 /* Grade-weighted weekdays of the spell inside absolute days [a, b);

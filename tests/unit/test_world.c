@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "syfosim/design.h"
 #include "syfosim/error.h"
 #include "syfosim/rng.h"
 #include "syfosim/trial.h"
@@ -243,29 +244,179 @@ static void test_triage_rules(void **state)
     assert_true(r.excluded);
 }
 
+static size_t count_treated(const syf_design *d)
+{
+    size_t n = 0;
+    for (size_t o = 0; o < d->n_office; o++)
+        n += d->office_start[o] != INT32_MAX;
+    return n;
+}
+
 static void test_design_assign(void **state)
 {
     (void)state;
     syf_scenario sc;
     msyfo(&sc, 1.0);
-    uint8_t a[20], b[20], c[20];
-    assert_int_equal(syf_design_assign(&sc, 1, 1, 20, a), SYF_OK);
-    assert_int_equal(syf_design_assign(&sc, 1, 1, 20, b), SYF_OK);
-    assert_int_equal(syf_design_assign(&sc, 1, 2, 20, c), SYF_OK);
-    int na = 0;
-    for (int o = 0; o < 20; o++)
-        na += a[o];
-    assert_int_equal(na, 10);
-    assert_memory_equal(a, b, 20);
-    assert_memory_not_equal(a, c, 20);
+    sc.world.offices = 20;
+    syf_population *pop = small_pop(&sc, 1);
+    syf_design a, b, c;
+    assert_int_equal(syf_design_build(&sc, pop, 1, 1, &a), SYF_OK);
+    assert_int_equal(syf_design_build(&sc, pop, 1, 1, &b), SYF_OK);
+    assert_int_equal(syf_design_build(&sc, pop, 1, 2, &c), SYF_OK);
+    assert_int_equal(count_treated(&a), 10);
+    assert_memory_equal(a.office_start, b.office_start, 20 * sizeof(int32_t));
+    assert_memory_not_equal(a.office_start, c.office_start, 20 * sizeof(int32_t));
+    syf_design_free(&a);
+    syf_design_free(&b);
+    syf_design_free(&c);
     sc.trial.treated_share = 0.3;
-    assert_int_equal(syf_design_assign(&sc, 1, 1, 20, a), SYF_OK);
-    na = 0;
-    for (int o = 0; o < 20; o++)
-        na += a[o];
-    assert_int_equal(na, 6);
-    sc.trial.treated_share = 0.01;
-    assert_int_equal(syf_design_assign(&sc, 1, 1, 20, a), SYF_EINPUT);
+    assert_int_equal(syf_design_build(&sc, pop, 1, 1, &a), SYF_OK);
+    assert_int_equal(count_treated(&a), 6);
+    syf_design_free(&a);
+
+    /* stratified: in each of 4 strata of office size, half the offices */
+    sc.trial.treated_share = 0.5;
+    sc.trial.design = SYF_DESIGN_STRATIFIED_CRT;
+    sc.trial.strata = 4;
+    assert_int_equal(syf_design_build(&sc, pop, 1, 1, &a), SYF_OK);
+    size_t per[4] = {0}, tr[4] = {0};
+    for (size_t o = 0; o < 20; o++) {
+        per[a.office_group[o]]++;
+        tr[a.office_group[o]] += a.office_start[o] != INT32_MAX;
+    }
+    for (int g = 0; g < 4; g++) {
+        assert_int_equal(per[g], 5);
+        assert_true(tr[g] == 2 || tr[g] == 3);
+    }
+    /* strata are groups of consecutive office sizes */
+    for (size_t o = 0; o < 20; o++)
+        for (size_t q = 0; q < 20; q++)
+            if (a.office_group[o] < a.office_group[q])
+                assert_true(pop->office_first[o + 1] - pop->office_first[o] <=
+                            pop->office_first[q + 1] - pop->office_first[q]);
+    syf_design_free(&a);
+
+    /* matched pairs: exactly one treated office per pair */
+    sc.trial.design = SYF_DESIGN_MATCHED_CRT;
+    assert_int_equal(syf_design_build(&sc, pop, 1, 1, &a), SYF_OK);
+    assert_int_equal(a.n_groups, 10);
+    size_t pt[10] = {0};
+    for (size_t o = 0; o < 20; o++)
+        pt[a.office_group[o]] += a.office_start[o] != INT32_MAX;
+    for (int g = 0; g < 10; g++)
+        assert_int_equal(pt[g], 1);
+    syf_design_free(&a);
+
+    /* stepped wedge: 4 sequences of 5 offices start at periods 1..4 of 5 */
+    sc.trial.design = SYF_DESIGN_STEPPED_WEDGE;
+    assert_int_equal(syf_design_build(&sc, pop, 1, 1, &a), SYF_OK);
+    int32_t obs0 = (int32_t)sc.run.burn_in_days, pd = (int32_t)(sc.run.observation_days / 5);
+    assert_int_equal(a.period_days, pd);
+    size_t seq[5] = {0};
+    for (size_t o = 0; o < 20; o++) {
+        int32_t g = a.office_group[o];
+        assert_true(g >= 1 && g <= 4);
+        seq[g]++;
+        assert_int_equal(a.office_start[o], obs0 + g * pd);
+        assert_false(syf_design_office_on(&a, o, obs0 + g * pd - 1));
+        assert_true(syf_design_office_on(&a, o, obs0 + g * pd));
+    }
+    for (int g = 1; g <= 4; g++)
+        assert_int_equal(seq[g], 5);
+    syf_design_free(&a);
+    snprintf(sc.trial.sequence_sizes, sizeof sc.trial.sequence_sizes, "2,8,4,6");
+    assert_int_equal(syf_design_build(&sc, pop, 1, 1, &a), SYF_OK);
+    memset(seq, 0, sizeof seq);
+    for (size_t o = 0; o < 20; o++)
+        seq[a.office_group[o]]++;
+    assert_int_equal(seq[1], 2);
+    assert_int_equal(seq[2], 8);
+    assert_int_equal(seq[3], 4);
+    assert_int_equal(seq[4], 6);
+    syf_design_free(&a);
+    sc.trial.sequence_sizes[0] = '\0';
+
+    /* self-selected with a strong selection: the chosen offices return faster */
+    sc.trial.design = SYF_DESIGN_SELF_SELECTED;
+    sc.trial.selection_strength = 10;
+    assert_int_equal(syf_design_build(&sc, pop, 1, 1, &a), SYF_OK);
+    double in = 0, out = 0;
+    for (size_t o = 0; o < 20; o++)
+        if (a.office_start[o] != INT32_MAX)
+            in += pop->office_re_hazard[o] / 10;
+        else
+            out += pop->office_re_hazard[o] / 10;
+    assert_int_equal(count_treated(&a), 10);
+    assert_true(in > out);
+    syf_design_free(&a);
+    syf_population_free(pop);
+}
+
+/* Each design runs end to end and its SATE is the same population's. */
+static void test_designs_replicate(void **state)
+{
+    (void)state;
+    static const int designs[] = {SYF_DESIGN_CLUSTER_RCT,    SYF_DESIGN_INDIVIDUAL_RCT,
+                                  SYF_DESIGN_STRATIFIED_CRT, SYF_DESIGN_MATCHED_CRT,
+                                  SYF_DESIGN_STEPPED_WEDGE,  SYF_DESIGN_STAGGERED,
+                                  SYF_DESIGN_SELF_SELECTED};
+    double sate0 = NAN;
+    for (size_t k = 0; k < sizeof designs / sizeof designs[0]; k++) {
+        syf_scenario sc;
+        msyfo(&sc, 1.5);
+        sc.population.persons = 12000;
+        sc.world.offices = 12;
+        sc.trial.design = designs[k];
+        sc.trial.sequences = 3;
+        sc.trial.periods = 4;
+        syf_trial_estimate est;
+        int st = syf_trial_replicate(&sc, 5, 1, &est);
+        if (st != SYF_OK)
+            fprintf(stderr, "design %s: %s\n", syf_design_name(designs[k]), syf_error_message());
+        assert_int_equal(st, SYF_OK);
+        assert_true(est.n > 300 && est.n == est.n_recruited);
+        assert_true(isfinite(est.estimate) && est.std_error > 0);
+        /* the estimand does not depend on the design: same people, same worlds */
+        if (isnan(sate0))
+            sate0 = est.estimand;
+        assert_near(est.estimand, sate0, 1e-9);
+        assert_true(est.estimand < 0);
+    }
+}
+
+/* Attrition that depends on prognosis drops the long spells. */
+static void test_attrition(void **state)
+{
+    (void)state;
+    syf_scenario sc;
+    msyfo(&sc, 1.0);
+    sc.trial.consent_share = 0.6;
+    sc.trial.attrition_slope = 2.0;
+    syf_population *pop = small_pop(&sc, 3);
+    syf_design d;
+    assert_int_equal(syf_design_build(&sc, pop, 3, 0, &d), SYF_OK);
+    syf_world w;
+    syf_world_init(&w, &sc, pop, 3, 0);
+    w.assign = &d.assign;
+    syf_trial_data td;
+    memset(&td, 0, sizeof td);
+    assert_int_equal(syf_trial_collect(&w, &d, &td, NULL, NULL), SYF_OK);
+    double kept = 0, dk = 0, dd = 0;
+    size_t nk = 0;
+    for (size_t j = 0; j < td.n; j++) {
+        kept += td.keep[j];
+        if (td.keep[j]) {
+            dk += td.index_days[j];
+            nk++;
+        } else
+            dd += td.index_days[j];
+    }
+    double share = kept / (double)td.n;
+    assert_true(share > 0.4 && share < 0.8);
+    assert_true(dd / (double)(td.n - nk) > dk / (double)nk); /* dropouts had longer spells */
+    syf_trial_data_free(&td);
+    syf_design_free(&d);
+    syf_population_free(pop);
 }
 
 static void test_outcomes(void **state)
@@ -309,17 +460,19 @@ static void test_trial_estimand(void **state)
         syf_scenario sc;
         msyfo(&sc, pass ? 1.5 : 1.0);
         syf_population *pop = small_pop(&sc, 11);
-        uint8_t arm[6];
-        assert_int_equal(syf_design_assign(&sc, 11, 0, 6, arm), SYF_OK);
+        syf_design d;
+        assert_int_equal(syf_design_build(&sc, pop, 11, 0, &d), SYF_OK);
         syf_world w;
         syf_world_init(&w, &sc, pop, 11, 0);
+        w.assign = &d.assign;
         syf_trial_data td;
         memset(&td, 0, sizeof td);
-        assert_int_equal(syf_trial_collect(&w, arm, &td, NULL, NULL), SYF_OK);
+        assert_int_equal(syf_trial_collect(&w, &d, &td, NULL, NULL), SYF_OK);
         assert_true(td.n > 200);
-        syf_ols_workspace *ws = syf_ols_alloc(td.n, 2, 6);
         syf_trial_estimate est;
-        assert_int_equal(syf_trial_estimate_fit(&sc, &td, 6, ws, &est), SYF_OK);
+        assert_int_equal(syf_trial_estimate_fit(&sc, &td, &d, &est), SYF_OK);
+        for (size_t j = 0; j < td.n; j++) /* observed = the potential outcome of the arm */
+            assert_true(td.y[j] == (td.arm[j] ? td.y1[j] : td.y0[j]));
         if (!pass) {
             for (size_t j = 0; j < td.n; j++)
                 assert_true(td.y0[j] == td.y1[j]);
@@ -331,8 +484,8 @@ static void test_trial_estimand(void **state)
         assert_near(est.estimate, est.mean_pilot - est.mean_control, 1e-9);
         assert_int_equal(est.clusters, 6);
         assert_true(est.df > 0 && est.df < 6);
-        syf_ols_free(ws);
         syf_trial_data_free(&td);
+        syf_design_free(&d);
         syf_population_free(pop);
     }
 }
@@ -342,7 +495,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_days_in_matches_brute_force), cmocka_unit_test(test_maximum),
         cmocka_unit_test(test_common_random_numbers), cmocka_unit_test(test_triage_rules),
-        cmocka_unit_test(test_design_assign), cmocka_unit_test(test_outcomes),
+        cmocka_unit_test(test_design_assign), cmocka_unit_test(test_designs_replicate),
+        cmocka_unit_test(test_attrition), cmocka_unit_test(test_outcomes),
         cmocka_unit_test(test_trial_estimand)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
