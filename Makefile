@@ -105,3 +105,6 @@ clean:
 
 docs: $(BIN)
 	@sh scripts/gen-docs.sh $(BIN)
+
+# Further targets live in mk/*.mk (one file per area: report, fuzz, ...).
+-include $(sort $(wildcard mk/*.mk))
