@@ -23,7 +23,7 @@ const char *syf_design_name(int design)
 {
     static const char *const names[] = {"none",          "cluster_rct",   "individual_rct",
                                         "stratified_crt", "matched_crt",  "stepped_wedge",
-                                        "staggered",     "self_selected"};
+                                        "staggered",     "self_selected", "rd"};
     return design >= 0 && design < (int)(sizeof names / sizeof names[0]) ? names[design] : "?";
 }
 
@@ -237,6 +237,10 @@ int syf_design_build(const syf_scenario *sc, const syf_population *pop, uint64_t
             d->office_start[kv[k].office] = obs0;
         break;
     }
+    case SYF_DESIGN_RD: /* every office runs the threshold rule from the start */
+        for (size_t o = 0; o < K; o++)
+            d->office_start[o] = obs0;
+        break;
     default:
         st = syf_error_set(SYF_EINPUT, "trial.design: unknown design %d", design);
     }

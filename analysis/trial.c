@@ -23,6 +23,7 @@ void syf_trial_data_free(syf_trial_data *td)
     free(td->index_days);
     free(td->index_event);
     free(td->prognosis);
+    free(td->score);
     free(td->y);
     free(td->y0);
     free(td->y1);
@@ -49,6 +50,7 @@ static int td_grow(syf_trial_data *td)
     GROW(index_days);
     GROW(index_event);
     GROW(prognosis);
+    GROW(score);
     GROW(y);
     GROW(y0);
     GROW(y1);
@@ -156,25 +158,34 @@ int syf_trial_collect(const syf_world *w, const syf_design *design, syf_trial_da
         if (td->n == td->cap && (st = td_grow(td)) != SYF_OK)
             break;
         const int32_t s0 = buf[k].start, t_abs = s0 + tday;
+        const int rd = sc->trial.design == SYF_DESIGN_RD;
         int z;
-        if (design->person_treated)
+        if (rd) /* treated = mapped by the threshold rule */
+            z = (buf[k].flags & SYF_SF_PILOT) && !(buf[k].flags & SYF_SF_EXCLUDED) &&
+                buf[k].score >= sc->pilot.score_threshold;
+        else if (design->person_treated)
             z = design->person_treated[i];
         else
             z = syf_design_office_on(design, o, t_abs);
         const double y = syf_trial_outcome(w, buf, n, exited, s0);
-        double yv[2]; /* NEVER, ALWAYS */
+        double yv[2]; /* NEVER, ALWAYS (rd: the pilot everywhere, nobody / everybody mapped) */
         for (int v = 0; v < 2; v++) {
             /* the observed world already is this version when the pilot never
-             * ran for the person (NEVER) or ran from the window's start (ALWAYS) */
-            int same = v == 0 ? !ever
-                              : ever && (design->person_treated ||
-                                         design->office_start[o] <= w->obs0);
+             * ran for the person (NEVER) or ran from the window's start (ALWAYS);
+             * in the rd design when the rule's decision was v */
+            int same = rd ? z == v
+                   : v == 0 ? !ever
+                            : ever && (design->person_treated ||
+                                       design->office_start[o] <= w->obs0);
             if (same) {
                 yv[v] = y;
                 continue;
             }
             int32_t cf_exited;
-            size_t m = syf_world_person(w, i, v == 0 ? SYF_ARM_NEVER : SYF_ARM_ALWAYS, cf,
+            syf_world wv = *w;
+            if (rd)
+                wv.force_map = v;
+            size_t m = syf_world_person(&wv, i, rd || v ? SYF_ARM_ALWAYS : SYF_ARM_NEVER, cf,
                                         SPELL_CAP, &cf_exited);
             long kc = find_index(w, cf, m);
             if (kc != k || cf[kc].start != s0) {
@@ -188,7 +199,8 @@ int syf_trial_collect(const syf_world *w, const syf_design *design, syf_trial_da
         }
         if (st != SYF_OK)
             break;
-        int keep = 1;
+        /* rd: only persons the rule applies to (not excluded) are analysed */
+        int keep = !rd || ((buf[k].flags & SYF_SF_PILOT) && !(buf[k].flags & SYF_SF_EXCLUDED));
         if (z && design->office_start && !design->person_treated &&
             t_abs < design->office_start[o] + (int32_t)sc->trial.transition_days)
             keep = 0;
@@ -209,6 +221,7 @@ int syf_trial_collect(const syf_world *w, const syf_design *design, syf_trial_da
         td->index_days[j] = buf[k].days;
         td->index_event[j] = buf[k].reason != SYF_END_CENSORED;
         td->prognosis[j] = buf[k].prognosis;
+        td->score[j] = buf[k].score;
         td->y[j] = y;
         td->y0[j] = yv[0];
         td->y1[j] = yv[1];
@@ -221,15 +234,15 @@ int syf_trial_collect(const syf_world *w, const syf_design *design, syf_trial_da
 
 const char *syf_trial_estimator_name(const syf_scenario *sc)
 {
-    static const char *const names[4][8] = {
+    static const char *const names[4][9] = {
         {"", "ols_CR2", "ols_HC2", "ols_CR2+strata_fe", "ols_CR2+pair_fe", "ols_CR2+period_fe",
-         "ols_CR2+office_period_fe", "ols_CR2"},
+         "ols_CR2+office_period_fe", "ols_CR2", "local_linear_CR2"},
         {"", "ols_CR1", "ols_HC1", "ols_CR1+strata_fe", "ols_CR1+pair_fe", "ols_CR1+period_fe",
-         "ols_CR1+office_period_fe", "ols_CR1"},
+         "ols_CR1+office_period_fe", "ols_CR1", "local_linear_CR1"},
         {"", "ols_CR0", "ols_HC0", "ols_CR0+strata_fe", "ols_CR0+pair_fe", "ols_CR0+period_fe",
-         "ols_CR0+office_period_fe", "ols_CR0"},
+         "ols_CR0+office_period_fe", "ols_CR0", "local_linear_CR0"},
         {"", "ols_CR3", "ols_HC3", "ols_CR3+strata_fe", "ols_CR3+pair_fe", "ols_CR3+period_fe",
-         "ols_CR3+office_period_fe", "ols_CR3"}};
+         "ols_CR3+office_period_fe", "ols_CR3", "local_linear_CR3"}};
     return names[sc->trial.se][sc->trial.design];
 }
 
@@ -250,12 +263,139 @@ static size_t count_levels(const int32_t *code, const syf_trial_data *td, int32_
     return L;
 }
 
+/* rd estimand: the average effect at the cutoff, E[y1 - y0 | score = c],
+ * by a local-linear fit (triangular kernel, bandwidth h) of the
+ * participants' individual effects, which the simulator knows exactly. */
+static double rd_estimand(const syf_scenario *sc, const syf_trial_data *td)
+{
+    double m = 0, v = 0;
+    size_t n = 0;
+    for (size_t j = 0; j < td->n; j++)
+        if (td->keep[j]) {
+            m += td->score[j];
+            n++;
+        }
+    if (n < 10)
+        return NAN;
+    m /= (double)n;
+    for (size_t j = 0; j < td->n; j++)
+        if (td->keep[j])
+            v += (td->score[j] - m) * (td->score[j] - m);
+    const double h = 0.25 * sqrt(v / (double)(n - 1)), c = sc->pilot.score_threshold;
+    double S0 = 0, S1 = 0, S2 = 0, T0 = 0, T1 = 0;
+    for (size_t j = 0; j < td->n; j++) {
+        if (!td->keep[j])
+            continue;
+        double x = td->score[j] - c, k = 1.0 - fabs(x) / h;
+        if (k <= 0)
+            continue;
+        double d = td->y1[j] - td->y0[j];
+        S0 += k, S1 += k * x, S2 += k * x * x, T0 += k * d, T1 += k * x * d;
+    }
+    double det = S0 * S2 - S1 * S1;
+    return det > 0 ? (S2 * T0 - S1 * T1) / det : NAN;
+}
+
+/* rd analysis: local-linear regression on each side of the cutoff with a
+ * triangular kernel, i.e. weighted least squares of y on (1, D, x, D x),
+ * x = score - c, weights 1 - |x|/h within the bandwidth; CR2 standard
+ * errors by office (participants share offices).  Bandwidth
+ * trial.rd_bandwidth, or 0.5 SD of the score when it is 0. */
+static int rd_fit(const syf_scenario *sc, const syf_trial_data *td, size_t K,
+                  syf_trial_estimate *est)
+{
+    est->n_recruited = td->n;
+    est->estimand = rd_estimand(sc, td);
+    double m = 0, v = 0;
+    size_t nk = 0;
+    for (size_t j = 0; j < td->n; j++)
+        if (td->keep[j]) {
+            m += td->score[j];
+            nk++;
+        }
+    if (nk < 10)
+        return est->status = syf_error_set(SYF_ESINGULAR, "fewer than 10 rd participants");
+    m /= (double)nk;
+    for (size_t j = 0; j < td->n; j++)
+        if (td->keep[j])
+            v += (td->score[j] - m) * (td->score[j] - m);
+    const double c = sc->pilot.score_threshold;
+    const double h = sc->trial.rd_bandwidth > 0 ? sc->trial.rd_bandwidth
+                                               : 0.5 * sqrt(v / (double)(nk - 1));
+    double *X = malloc(4 * nk * sizeof *X), *y = malloc(nk * sizeof *y);
+    size_t *cl = malloc(nk * sizeof *cl), *code = malloc(K * sizeof *code);
+    int st = (X && y && cl && code) ? SYF_OK : syf_error_set(SYF_ENOMEM, "out of memory");
+    size_t n = 0, n1 = 0, G = 0;
+    double s0 = 0, s1 = 0;
+    if (st == SYF_OK) {
+        for (size_t o = 0; o < K; o++)
+            code[o] = SIZE_MAX;
+        for (size_t j = 0; j < td->n; j++) {
+            double x = td->score[j] - c, k = 1.0 - fabs(x) / h;
+            if (!td->keep[j] || k <= 0)
+                continue;
+            double r = sqrt(k), D = td->arm[j];
+            X[4 * n] = r;
+            X[4 * n + 1] = r * D;
+            X[4 * n + 2] = r * x;
+            X[4 * n + 3] = r * D * x;
+            y[n] = r * td->y[j];
+            if (code[td->office[j]] == SIZE_MAX)
+                code[td->office[j]] = G++;
+            cl[n++] = code[td->office[j]];
+            if (D) {
+                n1++;
+                s1 += td->y[j];
+            } else
+                s0 += td->y[j];
+        }
+        est->n = n;
+        est->n_pilot = n1;
+        est->clusters = G;
+        est->mean_pilot = n1 ? s1 / (double)n1 : NAN;
+        est->mean_control = n > n1 ? s0 / (double)(n - n1) : NAN;
+        if (n1 < 5 || n - n1 < 5)
+            st = syf_error_set(SYF_ESINGULAR, "fewer than 5 rd participants on a side of the cutoff "
+                                              "within the bandwidth %g",
+                               h);
+        else if (G < 3)
+            st = syf_error_set(SYF_ESINGULAR, "fewer than 3 offices within the rd bandwidth");
+    }
+    syf_ols_workspace *ws = NULL;
+    if (st == SYF_OK && !(ws = syf_ols_alloc(n, 4, G)))
+        st = syf_error_set(SYF_ENOMEM, "out of memory");
+    if (st == SYF_OK) {
+        static const syf_vcov_type types[] = {SYF_VCOV_CR2, SYF_VCOV_CR1, SYF_VCOV_CR0,
+                                              SYF_VCOV_CR3};
+        syf_ols_result res;
+        st = syf_ols_fit(ws, n, X, y, cl, G, types[sc->trial.se], 1.0 - sc->trial.alpha, &res);
+        if (st == SYF_OK) {
+            est->estimate = res.estimate[1];
+            est->std_error = res.std_error[1];
+            est->df = res.df[1];
+            est->statistic = res.statistic[1];
+            est->p_value = res.p_value[1];
+            est->conf_low = res.conf_low[1];
+            est->conf_high = res.conf_high[1];
+        }
+    }
+    syf_ols_free(ws);
+    free(X);
+    free(y);
+    free(cl);
+    free(code);
+    est->status = st;
+    return st;
+}
+
 int syf_trial_estimate_fit(const syf_scenario *sc, const syf_trial_data *td,
                            const syf_design *design, syf_trial_estimate *est)
 {
     memset(est, 0, sizeof *est);
     const size_t K = design->n_office;
     const int dsg = sc->trial.design;
+    if (dsg == SYF_DESIGN_RD)
+        return rd_fit(sc, td, K, est);
     est->n_recruited = td->n;
     double sum_eff = 0, s0 = 0, s1 = 0;
     size_t n1 = 0, n = 0;

@@ -4,6 +4,17 @@
  * the full rule set. */
 #include "syfosim/triage.h"
 
+void syf_triage_score(const syf_scenario *sc, const syf_triage_input *in, double score,
+                      syf_triage_result *out)
+{
+    out->excluded = in->pregnancy || in->serious || in->age >= sc->pilot.exclusion_age;
+    out->responded = 0;
+    out->q1 = out->q2 = out->q3 = -1;
+    out->triggers = 0;
+    out->checkpoint = -1;
+    out->mapped = !out->excluded && score >= sc->pilot.score_threshold;
+}
+
 void syf_triage_msyfo(const syf_scenario *sc, const syf_triage_input *in, syf_triage_result *out)
 {
     const double noise = sc->pilot.self_noise_sd;

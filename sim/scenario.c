@@ -104,7 +104,7 @@ const syf_keydef syf_keys[] = {
     KREAL("regime", "sick_pay_nok", regime.sick_pay_nok, "1250", 0, 100000, "NAV sick pay per paid day (NOK).", "calibration row 65"),
     KREAL("regime", "veileder_nok_per_hour", regime.veileder_nok_per_hour, "460", 0, 100000, "NAV veileder cost per hour (NOK, wage only).", "calibration row 70"),
 
-    KENUM("pilot", "type", pilot.type, "none|msyfo", "none", "Pilot follow-up model in treated offices: none, or the Morgendagens SYFO triage.", "digest-003 section 2.1"),
+    KENUM("pilot", "type", pilot.type, "none|msyfo|risk_score", "none", "Pilot follow-up model in treated offices: none, the Morgendagens SYFO triage (three questions, nine triggers), or a risk-score rule (mapped when the score reaches pilot.score_threshold).", "digest-003 section 2.1, L860-862"),
     KINT("pilot", "triage_day", pilot.triage_day, "56", 1, 365, "Day of the spell the triage message is sent (week 8; Sunnfjord variant week 6).", "digest-003 L297, L811"),
     KINT("pilot", "exclusion_age", pilot.exclusion_age, "65", 16, 100, "Persons this old or older get the adapted message and are not triaged.", "digest-003 L274"),
     KREAL("pilot", "response_share", pilot.response_share, "0.9", 0, 1, "Share answering the week-8 message.", "judgement (absent in digest-003)"),
@@ -123,10 +123,12 @@ const syf_keydef syf_keys[] = {
     KREAL("pilot", "checkpoint_map_share", pilot.checkpoint_map_share, "0.3", 0, 1, "Share of screened-out, still sick-listed persons mapped at each checkpoint.", "judgement"),
     KINT("pilot", "mapping_delay_days", pilot.mapping_delay_days, "10", 0, 365, "Days from triage to the mapping conversation.", "judgement"),
     KREAL("pilot", "effect_hr", pilot.effect_hr, "1.0", 0.01, 100, "Recovery hazard ratio for mapped persons from the mapping conversation on.", "judgement (not effect-evaluated, digest-003 L426; priors calibration rows 52-60)"),
+    KREAL("pilot", "score_noise_sd", pilot.score_noise_sd, "0.5", 0, 10, "Risk-score rule: SD of the score's error as a measure of the standardised prognosis (0 = a perfect score).", "judgement"),
+    KREAL("pilot", "score_threshold", pilot.score_threshold, "1.0", -10, 10, "Risk-score rule: persons whose score is at least this are mapped (the cutoff of the rd design).", "judgement"),
     KREAL("pilot", "message_hours", pilot.message_hours, "0.25", 0, 100, "Veileder hours per week-8 message and triage decision.", "judgement"),
     KREAL("pilot", "mapping_hours", pilot.mapping_hours, "1.5", 0, 100, "Veileder hours per mapping conversation.", "judgement"),
 
-    KENUM("trial", "design", trial.design, "none|cluster_rct|individual_rct|stratified_crt|matched_crt|stepped_wedge|staggered|self_selected", "none", "Assignment mechanism (see docs/designs in include/syfosim/design.h): none (everyone control), cluster RCT by NAV office, individual RCT, stratified or pair-matched cluster RCT, stepped wedge, staggered non-random rollout, or self-selected pilot offices.", "digest-003 L870; DESIGN section 4"),
+    KENUM("trial", "design", trial.design, "none|cluster_rct|individual_rct|stratified_crt|matched_crt|stepped_wedge|staggered|self_selected|rd", "none", "Assignment mechanism (include/syfosim/design.h): none (everyone control), cluster RCT by NAV office, individual RCT, stratified or pair-matched cluster RCT, stepped wedge, staggered non-random rollout, self-selected pilot offices, or regression discontinuity at the risk-score threshold (all offices run a risk_score pilot).", "digest-003 L870; DESIGN section 4"),
     KREAL("trial", "treated_share", trial.treated_share, "0.5", 0, 1, "Share of offices (persons, for individual_rct) assigned to the pilot.", ""),
     KENUM("trial", "strata_by", trial.strata_by, "size|baseline", "size", "Office characteristic for strata, pairs and staggered order: employed persons, or baseline sick leave (the office's expected sick-leave days from its random effects, observed with noise).", ""),
     KINT("trial", "strata", trial.strata, "2", 1, 100, "Number of strata (stratified_crt), equal-count groups of offices.", ""),
@@ -137,6 +139,7 @@ const syf_keydef syf_keys[] = {
     KREAL("trial", "selection_strength", trial.selection_strength, "1.0", 0, 10, "Self-selected sites and staggered order: weight of the office's standardised recovery effect against N(0,1) noise in the selection score.", "digest-003 L785, L870 (judgement)"),
     KREAL("trial", "consent_share", trial.consent_share, "1.0", 0.01, 1, "Share of recruited participants who consent and stay in the analysis (non-consent / attrition).", "digest-003 L872-874"),
     KREAL("trial", "attrition_slope", trial.attrition_slope, "0", -10, 10, "Log-odds of dropping out per SD of worse prognosis (0 = at random).", "judgement"),
+    KREAL("trial", "rd_bandwidth", trial.rd_bandwidth, "0", 0, 100, "rd design: bandwidth of the local-linear estimator in score units (0 = data-driven).", ""),
     KREAL("trial", "fidelity_min", trial.fidelity_min, "1.0", 0, 1, "Implementation fidelity: each pilot office delivers the pilot to a spell with probability drawn uniformly between this and 1.", "digest-003 L876 (judgement)"),
     KENUM("trial", "outcome", trial.outcome, "paid_days|sick_days|work_12m", "paid_days", "Outcome per trial participant: NAV-paid days, grade-weighted sick-leave working days, or at work at the end of the outcome window.", "digest-003 L878"),
     KINT("trial", "outcome_days", trial.outcome_days, "365", 28, 3650, "Outcome window from the start of the index spell.", "digest-003 L878"),
@@ -663,6 +666,13 @@ int syf_scenario_validate(const syf_scenario *sc)
                                      "world.offices = %ld)",
                                      w, n, sum, sc->trial.sequences, sc->world.offices);
         }
+    }
+    if (d == SYF_DESIGN_RD && sc->pilot.type != SYF_PILOT_RISK_SCORE) {
+        key_where(sc, "pilot", "type", w, sizeof w);
+        return syf_error_set(SYF_EINPUT,
+                             "%s: pilot.type: the rd design needs a threshold rule (accepted: "
+                             "risk_score)",
+                             w);
     }
     if (d == SYF_DESIGN_STRATIFIED_CRT && sc->trial.strata * 2 > sc->world.offices) {
         key_where(sc, "trial", "strata", w, sizeof w);

@@ -21,6 +21,7 @@ void syf_world_init(syf_world *w, const syf_scenario *sc, const syf_population *
     w->sc = sc;
     w->pop = pop;
     w->assign = NULL;
+    w->force_map = -1;
     w->seed = seed;
     w->rep = rep;
     w->obs0 = (int32_t)sc->run.burn_in_days;
@@ -193,6 +194,7 @@ static void simulate_spell(const syf_world *w, size_t i, size_t k, int32_t start
     for (int c = 0; c < 3; c++)
         tin.u_checkpoint[c] = syf_stream_uniform(&s);
     const double u_fidelity = syf_stream_uniform(&s);
+    const double n_score = syf_stream_normal(&s);
 
     /* The person's own prognosis: the untreated duration index, i.e. the
      * latent prognosis and the spell's exit draw together (standardised).
@@ -200,12 +202,13 @@ static void simulate_spell(const syf_world *w, size_t i, size_t k, int32_t start
      * the self-reports read this, with noise (pilot.self_noise_sd). */
     const double sz = sc->duration.prognosis_sd;
     sp->prognosis = (float)((sz * z + log(E) + 0.5772156649) / sqrt(sz * sz + 1.6449340668));
+    sp->score = (float)(sp->prognosis + sc->pilot.score_noise_sd * n_score);
 
     /* 5. pilot: is this spell's triage day inside the window, on or after
      * the pilot started for this person, and is the pilot delivered? */
     const int32_t triage_day = (int32_t)sc->pilot.triage_day;
     const int32_t from = pilot_start(w, i, arm), t_abs = start + triage_day;
-    int pilot = sc->pilot.type == SYF_PILOT_MSYFO && from != INT32_MAX && t_abs >= w->obs0 &&
+    int pilot = sc->pilot.type != SYF_PILOT_NONE && from != INT32_MAX && t_abs >= w->obs0 &&
                 t_abs >= from && t_abs < w->obs1;
     if (pilot && w->assign && w->assign->office_fidelity)
         pilot = u_fidelity < w->assign->office_fidelity[pop->office[i]];
@@ -219,7 +222,14 @@ static void simulate_spell(const syf_world *w, size_t i, size_t k, int32_t start
         tin.degree = syf_spell_grade_on(sp, triage_day);
         tin.recurrent_count = recurrent_count;
         syf_triage_result tr;
-        syf_triage_msyfo(sc, &tin, &tr);
+        if (sc->pilot.type == SYF_PILOT_RISK_SCORE)
+            syf_triage_score(sc, &tin, sp->score, &tr);
+        else
+            syf_triage_msyfo(sc, &tin, &tr);
+        if (w->force_map >= 0 && !tr.excluded) { /* counterfactual versions */
+            tr.mapped = w->force_map;
+            tr.checkpoint = -1;
+        }
         sp->triggers = (uint16_t)tr.triggers;
         sp->q1 = (int8_t)tr.q1;
         sp->q2 = (int8_t)tr.q2;

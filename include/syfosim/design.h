@@ -21,6 +21,8 @@
  *                   x standardised office recovery effect + N(0,1) noise: at
  *                   strength > 0, offices whose sick-listed return faster
  *                   volunteer, so a naive comparison flatters the pilot)
+ *   rd              every office runs a risk-score pilot; the treatment is
+ *                   being mapped, i.e. score >= pilot.score_threshold
  *
  * All draws come from the design's own stream (seed, rep).
  */

@@ -27,7 +27,7 @@
 #define SYF_MAX_FILES 8
 
 enum { SYF_DIAG_L, SYF_DIAG_P, SYF_DIAG_R, SYF_DIAG_OTHER };
-enum { SYF_PILOT_NONE, SYF_PILOT_MSYFO };
+enum { SYF_PILOT_NONE, SYF_PILOT_MSYFO, SYF_PILOT_RISK_SCORE };
 enum {
     SYF_DESIGN_NONE,
     SYF_DESIGN_CLUSTER_RCT,
@@ -36,7 +36,8 @@ enum {
     SYF_DESIGN_MATCHED_CRT,
     SYF_DESIGN_STEPPED_WEDGE,
     SYF_DESIGN_STAGGERED,
-    SYF_DESIGN_SELF_SELECTED
+    SYF_DESIGN_SELF_SELECTED,
+    SYF_DESIGN_RD
 };
 enum { SYF_STRATA_SIZE, SYF_STRATA_BASELINE };
 enum { SYF_OUTCOME_PAID_DAYS, SYF_OUTCOME_SICK_DAYS, SYF_OUTCOME_WORK_12M };
@@ -122,6 +123,7 @@ typedef struct {
         long mapping_delay_days;
         double effect_hr;
         double message_hours, mapping_hours;
+        double score_noise_sd, score_threshold;
     } pilot;
 
     struct {
@@ -133,6 +135,7 @@ typedef struct {
         long transition_days;
         double selection_strength;
         double consent_share, attrition_slope, fidelity_min;
+        double rd_bandwidth;
         int outcome;
         long outcome_days;
         double alpha;

@@ -47,4 +47,10 @@ typedef struct {
 
 void syf_triage_msyfo(const syf_scenario *sc, const syf_triage_input *in, syf_triage_result *out);
 
+/* Risk-score rule (pilot.type = risk_score): the same exclusions, then
+ * mapped if and only if score >= pilot.score_threshold; no questions, no
+ * checkpoints.  The score is the spell's prognosis measured with error. */
+void syf_triage_score(const syf_scenario *sc, const syf_triage_input *in, double score,
+                      syf_triage_result *out);
+
 #endif

@@ -43,6 +43,7 @@ typedef struct {
     int32_t *index_days;  /* length of the index spell (days) */
     uint8_t *index_event; /* 1 = index spell ended (not censored) */
     float *prognosis;     /* index spell's standardised untreated duration index */
+    float *score;         /* index spell's risk score (the rd running variable) */
     double *y, *y0, *y1;  /* observed, with the pilot nowhere, with it everywhere */
 } syf_trial_data;
 

@@ -52,6 +52,7 @@ typedef struct {
     uint8_t diag, grade, reason, after_max;
     int8_t q1, q2, q3;
     float prognosis; /* standardised untreated duration index (what self-reports read) */
+    float score;     /* risk score: prognosis + noise (pilot.score_noise_sd) */
 } syf_spell;
 
 /* Who gets the pilot, and from when (built by the trial design). */
@@ -68,6 +69,8 @@ typedef struct {
     const syf_scenario *sc;
     const syf_population *pop;
     const syf_assignment *assign; /* NULL = nobody assigned */
+    int force_map; /* -1: the pilot's rule decides; 0: nobody mapped; 1: every triaged
+                      (non-excluded) person mapped -- for counterfactuals of the rd design */
     uint64_t seed, rep;
     int32_t obs0, obs1, end;
 } syf_world;

@@ -490,13 +490,53 @@ static void test_trial_estimand(void **state)
     }
 }
 
+/* rd design: treated exactly when the score reaches the threshold among
+ * the analysed; observed outcome = the potential outcome of the decision. */
+static void test_rd_data(void **state)
+{
+    (void)state;
+    syf_scenario sc;
+    msyfo(&sc, 1.5);
+    sc.pilot.type = SYF_PILOT_RISK_SCORE;
+    sc.trial.design = SYF_DESIGN_RD;
+    syf_population *pop = small_pop(&sc, 21);
+    syf_design d;
+    assert_int_equal(syf_design_build(&sc, pop, 21, 0, &d), SYF_OK);
+    syf_world w;
+    syf_world_init(&w, &sc, pop, 21, 0);
+    w.assign = &d.assign;
+    syf_trial_data td;
+    memset(&td, 0, sizeof td);
+    assert_int_equal(syf_trial_collect(&w, &d, &td, NULL, NULL), SYF_OK);
+    size_t above = 0, below = 0, better = 0, worse = 0;
+    for (size_t j = 0; j < td.n; j++) {
+        assert_true(td.y[j] == (td.arm[j] ? td.y1[j] : td.y0[j]));
+        if (!td.keep[j])
+            continue;
+        assert_int_equal(td.arm[j], td.score[j] >= sc.pilot.score_threshold);
+        above += td.arm[j];
+        below += !td.arm[j];
+        better += td.y1[j] < td.y0[j];
+        worse += td.y1[j] > td.y0[j];
+    }
+    assert_true(above > 50 && below > 50);
+    /* a hazard ratio of 1.5 from the mapping day: paid days never rise for
+     * the mapped version of the index spell, and often fall */
+    assert_true(better > 100);
+    assert_true(worse < better / 10);
+    syf_trial_data_free(&td);
+    syf_design_free(&d);
+    syf_population_free(pop);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_days_in_matches_brute_force), cmocka_unit_test(test_maximum),
         cmocka_unit_test(test_common_random_numbers), cmocka_unit_test(test_triage_rules),
         cmocka_unit_test(test_design_assign), cmocka_unit_test(test_designs_replicate),
-        cmocka_unit_test(test_attrition), cmocka_unit_test(test_outcomes),
+        cmocka_unit_test(test_attrition), cmocka_unit_test(test_rd_data),
+        cmocka_unit_test(test_outcomes),
         cmocka_unit_test(test_trial_estimand)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
