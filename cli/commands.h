@@ -13,5 +13,6 @@ int syf_cmd_calibrate(int argc, char **argv);
 int syf_cmd_check(int argc, char **argv);
 int syf_cmd_explain(int argc, char **argv);
 int syf_cmd_estimate(int argc, char **argv);
+int syf_cmd_power(int argc, char **argv);
 
 #endif

@@ -16,6 +16,7 @@ static const struct {
     {"check", syf_cmd_check, "validate a scenario file"},
     {"explain", syf_cmd_explain, "print a scenario with every default filled in"},
     {"estimate", syf_cmd_estimate, "run an estimator on any CSV file"},
+    {"power", syf_cmd_power, "analytic power and sample size (crt, stepped wedge)"},
 };
 
 static void usage(FILE *f)
