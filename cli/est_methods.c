@@ -5,5 +5,9 @@
 const est_method est_methods[] = {
     {"ols", est_ols, "treat,cluster,covariates,se,level", "",
      "OLS with cluster-robust SE (CR0, CR1, CR2 + Satterthwaite df, CR3)"},
+    {"cox", est_cox, "treat,covariates,cluster,ties,level", "event", "Cox proportional hazards (Efron or Breslow ties), model-based or cluster-robust SE"},
+    {"logit", est_logit, "treat,covariates,cluster,level", "", "logistic regression, model-based or cluster-robust SE (Stata G/(G-1))"},
+    {"ipw", est_ipw, "covariates,cluster,level", "treat,covariates", "inverse-probability-weighted ATE, logit propensity score, M-estimation sandwich SE"},
+    {"sc", est_sc, "unit,level", "id,time,treat", "synthetic control (ADH 2010, V = I): --treat 0/1 marks the treated unit's post rows; placebo-rank p, gap(t=...) rows, weights in the notes"}, {"rd", est_rd, "bandwidth,covariates,cluster,se,level", "running,cutoff", "sharp RD, local-linear triangular kernel (rdrobust): --bandwidth H[,B] (default mserd), --se nn|hc0..hc3; conventional + robust bias-corrected"},
 };
 const size_t est_n_methods = sizeof est_methods / sizeof est_methods[0];

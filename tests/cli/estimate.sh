@@ -167,8 +167,8 @@ printf 'id,y,x\n1,1.5,2\n2,,3\n3,1,4\n' >"$TMP/empty.csv"
 run --data "$TMP/empty.csv" --outcome y --method ols --treat x
 expect_input_error "empty cell" "$TMP/empty.csv:3: column 'y': empty cell"
 
-run --data "$DATA" --outcome y --method lmm --treat x --cluster firm
-expect_input_error "planned method lmm" "method 'lmm' is not available in this version (available: ols)"
+run --data "$DATA" --outcome y --method ols --treat x --cluster firm --ties efron
+expect_input_error "option the method does not use" "option '--ties' is not used by method 'ols'"
 
 run --data "$DATA" --outcome y --method magic
 expect_input_error "unknown method" "unknown method 'magic'"

@@ -1,0 +1,7 @@
+source("tests/reference/rd/rdref.R")
+d <- read.csv("tests/data/rd_senate.csv", comment.char = "#")
+cat("== default nn\n"); pr(rdref(d$vote, d$margin))
+cat("== default nn, no masspoints adjust\n"); pr(rdref(d$vote, d$margin, masspoints = FALSE))
+cat("== manual 2014 bw\n"); pr(rdref(d$vote, d$margin, h = 16.79369, b = 27.43745))
+cat("== covs hc1 bw\n"); pr(rdref(d$vote, d$margin, Z = d[, c("termshouse","termssenate","population")], vce = "hc1"))
+cat("== covs hc1 h10 b20\n"); pr(rdref(d$vote, d$margin, Z = d[, c("termshouse","termssenate","population")], vce = "hc1", h = 10, b = 20))

@@ -1,0 +1,8 @@
+source("tests/reference/rd/rdref.R")
+d <- read.csv("tests/data/rd_senate.csv", comment.char = "#")
+cat("== cluster state nn, masspoints off\n"); pr(rdref(d$vote, d$margin, C = d$state, masspoints = FALSE))
+cat("== cluster state nn, adjust\n"); pr(rdref(d$vote, d$margin, C = d$state))
+cat("== hc2 h=15 b=25\n"); pr(rdref(d$vote, d$margin, vce="hc2", h = 15, b = 25))
+cat("== hc3 h=25 b=20 covs class\n"); pr(rdref(d$vote, d$margin, vce="hc3", h = 25, b = 20, Z=d[,"class",drop=FALSE]))
+cat("== hc0 mserd cutoff 5\n"); pr(rdref(d$vote, d$margin, c = 5, vce="hc0"))
+cat("== default nn level 90\n"); pr(rdref(d$vote, d$margin, level=90))
