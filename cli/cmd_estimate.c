@@ -167,6 +167,17 @@ static void put_csv_field(const char *s)
     putchar('"');
 }
 
+/* A right-aligned number in the text table, or blanks of the same width. */
+static void put_text(const char *fmt, double v)
+{
+    char buf[64];
+    int wdt = snprintf(buf, sizeof buf, fmt, 0.0);
+    if (isfinite(v))
+        printf(fmt, v);
+    else
+        printf("%*s", wdt, "");
+}
+
 static void put_num(double v)
 {
     if (isfinite(v))
@@ -411,13 +422,19 @@ int syf_cmd_estimate(int argc, char **argv)
                    "std_error", "statistic", "df", "p_value", lo, hi);
             for (size_t j = 0; j < t.n_rows; j++) {
                 const est_row *r = &t.rows[j];
-                printf("%-*s %12.6g %12.6g %10.4g ", width, r->term, r->estimate, r->std_error,
-                       r->statistic);
+                /* empty cells (NaN) print blank; df blank with a statistic = normal */
+                printf("%-*s", width, r->term);
+                put_text(" %12.6g", r->estimate);
+                put_text(" %12.6g", r->std_error);
+                put_text(" %10.4g", r->statistic);
                 if (isfinite(r->df))
-                    printf("%9.2f", r->df);
+                    printf(" %9.2f", r->df);
                 else
-                    printf("%9s", "(normal)");
-                printf(" %10.4g %12.6g %12.6g\n", r->p_value, r->conf_low, r->conf_high);
+                    printf(" %9s", isfinite(r->statistic) ? "(normal)" : "");
+                put_text(" %10.4g", r->p_value);
+                put_text(" %12.6g", r->conf_low);
+                put_text(" %12.6g", r->conf_high);
+                putchar('\n');
             }
         }
         if (fflush(stdout) != 0 || ferror(stdout))

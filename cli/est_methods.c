@@ -5,6 +5,8 @@
 const est_method est_methods[] = {
     {"ols", est_ols, "treat,cluster,covariates,se,level", "",
      "OLS with cluster-robust SE (CR0, CR1, CR2 + Satterthwaite df, CR3)"},
+    {"lmm", est_lmm, "treat,covariates,time,level", "cluster", "linear mixed model, random intercept per cluster (REML), Satterthwaite df; --time adds period effects (Hussey-Hughes)"},
+    {"gee", est_gee, "treat,covariates,level", "cluster", "Gaussian GEE, exchangeable working correlation, robust (sandwich) SE, Wald z"},
     {"cox", est_cox, "treat,covariates,cluster,ties,level", "event", "Cox proportional hazards (Efron or Breslow ties), model-based or cluster-robust SE"},
     {"logit", est_logit, "treat,covariates,cluster,level", "", "logistic regression, model-based or cluster-robust SE (Stata G/(G-1))"},
     {"ipw", est_ipw, "covariates,cluster,level", "treat,covariates", "inverse-probability-weighted ATE, logit propensity score, M-estimation sandwich SE"},
