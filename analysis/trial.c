@@ -2,6 +2,8 @@
  * estimand and the OLS estimate of one replication (see trial.h). */
 #include "syfosim/trial.h"
 #include "syfosim/error.h"
+#include "syfosim/gee.h"
+#include "syfosim/lmm.h"
 #include "syfosim/rng.h"
 
 #include <limits.h>
@@ -234,6 +236,13 @@ int syf_trial_collect(const syf_world *w, const syf_design *design, syf_trial_da
 
 const char *syf_trial_estimator_name(const syf_scenario *sc)
 {
+    static const char *const mixed[2][9] = {
+        {"", "lmm", "lmm", "lmm+strata_fe", "lmm+pair_fe", "lmm+period_fe (Hussey-Hughes)",
+         "lmm+period_fe", "lmm", ""},
+        {"", "gee_exch", "gee_exch", "gee_exch+strata_fe", "gee_exch+pair_fe",
+         "gee_exch+period_fe", "gee_exch+period_fe", "gee_exch", ""}};
+    if (sc->trial.estimator == SYF_ESTIMATOR_LMM || sc->trial.estimator == SYF_ESTIMATOR_GEE)
+        return mixed[sc->trial.estimator - SYF_ESTIMATOR_LMM][sc->trial.design];
     static const char *const names[4][9] = {
         {"", "ols_CR2", "ols_HC2", "ols_CR2+strata_fe", "ols_CR2+pair_fe", "ols_CR2+period_fe",
          "ols_CR2+office_period_fe", "ols_CR2", "local_linear_CR2"},
@@ -423,7 +432,11 @@ int syf_trial_estimate_fit(const syf_scenario *sc, const syf_trial_data *td,
     const size_t cap_g = design->n_groups + 1, cap_p = 1024, cap_o = K;
     int use_g = dsg == SYF_DESIGN_STRATIFIED_CRT || dsg == SYF_DESIGN_MATCHED_CRT;
     int use_p = dsg == SYF_DESIGN_STEPPED_WEDGE || dsg == SYF_DESIGN_STAGGERED;
-    int use_o = dsg == SYF_DESIGN_STAGGERED;
+    const int kind = sc->trial.estimator;
+    const int mixed = kind == SYF_ESTIMATOR_LMM || kind == SYF_ESTIMATOR_GEE;
+    /* office fixed effects only for OLS: the lmm / gee model the office by
+     * its random intercept / working correlation instead */
+    int use_o = dsg == SYF_DESIGN_STAGGERED && !mixed;
     int st = SYF_OK;
     gmap = malloc(cap_g * sizeof *gmap);
     pmap = malloc(cap_p * sizeof *pmap);
@@ -466,7 +479,7 @@ int syf_trial_estimate_fit(const syf_scenario *sc, const syf_trial_data *td,
             st = syf_error_set(SYF_ENOMEM, "out of memory");
     }
     if (st == SYF_OK) {
-        const int by_person = dsg == SYF_DESIGN_INDIVIDUAL_RCT;
+        const int by_person = dsg == SYF_DESIGN_INDIVIDUAL_RCT && !mixed;
         for (size_t o = 0; o < K; o++)
             code[o] = SIZE_MAX;
         size_t r = 0;
@@ -534,9 +547,40 @@ int syf_trial_estimate_fit(const syf_scenario *sc, const syf_trial_data *td,
         else if (n <= p)
             st = syf_error_set(SYF_ESINGULAR, "fewer participants than coefficients");
     }
-    if (st == SYF_OK && !(ws = syf_ols_alloc(n, p, G)))
+    if (st == SYF_OK && kind == SYF_ESTIMATOR_LMM) {
+        syf_lmm_workspace *lw = syf_lmm_alloc(n, p, G);
+        syf_lmm_result lr;
+        st = lw ? syf_lmm_fit(lw, n, X, y, cl, G, SYF_LMM_DF_SATTERTHWAITE,
+                              1.0 - sc->trial.alpha, &lr)
+                : syf_error_set(SYF_ENOMEM, "out of memory");
+        if (st == SYF_OK) {
+            est->estimate = lr.estimate[c0];
+            est->std_error = lr.std_error[c0];
+            est->df = lr.df[c0];
+            est->statistic = lr.statistic[c0];
+            est->p_value = lr.p_value[c0];
+            est->conf_low = lr.conf_low[c0];
+            est->conf_high = lr.conf_high[c0];
+        }
+        syf_lmm_free(lw);
+    } else if (st == SYF_OK && kind == SYF_ESTIMATOR_GEE) {
+        syf_gee_workspace *gw = syf_gee_alloc(n, p, G);
+        syf_gee_result gr;
+        st = gw ? syf_gee_fit(gw, n, X, y, cl, G, 1.0 - sc->trial.alpha, &gr)
+                : syf_error_set(SYF_ENOMEM, "out of memory");
+        if (st == SYF_OK) {
+            est->estimate = gr.estimate[c0];
+            est->std_error = gr.std_error[c0];
+            est->df = NAN; /* Wald z */
+            est->statistic = gr.statistic[c0];
+            est->p_value = gr.p_value[c0];
+            est->conf_low = gr.conf_low[c0];
+            est->conf_high = gr.conf_high[c0];
+        }
+        syf_gee_free(gw);
+    } else if (st == SYF_OK && !(ws = syf_ols_alloc(n, p, G)))
         st = syf_error_set(SYF_ENOMEM, "out of memory");
-    if (st == SYF_OK) {
+    if (st == SYF_OK && !mixed) {
         static const syf_vcov_type types[] = {SYF_VCOV_CR2, SYF_VCOV_CR1, SYF_VCOV_CR0,
                                               SYF_VCOV_CR3};
         syf_ols_result res;

@@ -144,6 +144,7 @@ const syf_keydef syf_keys[] = {
     KENUM("trial", "outcome", trial.outcome, "paid_days|sick_days|work_12m", "paid_days", "Outcome per trial participant: NAV-paid days, grade-weighted sick-leave working days, or at work at the end of the outcome window.", "digest-003 L878"),
     KINT("trial", "outcome_days", trial.outcome_days, "365", 28, 3650, "Outcome window from the start of the index spell.", "digest-003 L878"),
     KREAL("trial", "alpha", trial.alpha, "0.05", 0.0001, 0.5, "Two-sided significance level.", ""),
+    KENUM("trial", "estimator", trial.estimator, "default|ols|lmm|gee", "default", "Analysis model of the trial data: default (ols, or local-linear for rd), ols with the design's fixed effects and cluster-robust SE (trial.se), lmm (random office intercept, REML, Satterthwaite df; with period effects this is the Hussey-Hughes stepped-wedge model) or gee (exchangeable by office, robust SE).", "DESIGN section 4"),
     KENUM("trial", "se", trial.se, "CR2|CR1|CR0|CR3", "CR2", "Cluster-robust variance of the OLS estimator (CR2 with Bell-McCaffrey/Satterthwaite df).", ""),
     KINT("trial", "reps", trial.reps, "200", 1, 1000000, "Default number of replications for diagnose.", ""),
 };
@@ -672,6 +673,13 @@ int syf_scenario_validate(const syf_scenario *sc)
         return syf_error_set(SYF_EINPUT,
                              "%s: pilot.type: the rd design needs a threshold rule (accepted: "
                              "risk_score)",
+                             w);
+    }
+    if (d == SYF_DESIGN_RD && sc->trial.estimator > SYF_ESTIMATOR_OLS) {
+        key_where(sc, "trial", "estimator", w, sizeof w);
+        return syf_error_set(SYF_EINPUT,
+                             "%s: trial.estimator: the rd design is analysed by local-linear "
+                             "regression (accepted: default or ols)",
                              w);
     }
     if (d == SYF_DESIGN_STRATIFIED_CRT && sc->trial.strata * 2 > sc->world.offices) {

@@ -40,6 +40,7 @@ enum {
     SYF_DESIGN_RD
 };
 enum { SYF_STRATA_SIZE, SYF_STRATA_BASELINE };
+enum { SYF_ESTIMATOR_DEFAULT, SYF_ESTIMATOR_OLS, SYF_ESTIMATOR_LMM, SYF_ESTIMATOR_GEE };
 enum { SYF_OUTCOME_PAID_DAYS, SYF_OUTCOME_SICK_DAYS, SYF_OUTCOME_WORK_12M };
 enum { SYF_SE_CR2, SYF_SE_CR1, SYF_SE_CR0, SYF_SE_CR3 };
 
@@ -139,6 +140,7 @@ typedef struct {
         int outcome;
         long outcome_days;
         double alpha;
+        int estimator;
         int se;
         long reps;
     } trial;

@@ -384,6 +384,35 @@ static void test_designs_replicate(void **state)
     }
 }
 
+/* The mixed-model analyses run on a stepped wedge and agree with OLS on
+ * the sign of a clear effect; same estimand whatever the estimator. */
+static void test_estimators(void **state)
+{
+    (void)state;
+    double sate = NAN;
+    for (int e = SYF_ESTIMATOR_OLS; e <= SYF_ESTIMATOR_GEE; e++) {
+        syf_scenario sc;
+        msyfo(&sc, 2.0);
+        sc.population.persons = 16000;
+        sc.world.offices = 8;
+        sc.trial.design = SYF_DESIGN_STEPPED_WEDGE;
+        sc.trial.sequences = 4;
+        sc.trial.periods = 5;
+        sc.trial.estimator = e;
+        syf_trial_estimate est;
+        int st = syf_trial_replicate(&sc, 8, 3, &est);
+        if (st != SYF_OK)
+            fprintf(stderr, "estimator %d: %s\n", e, syf_error_message());
+        assert_int_equal(st, SYF_OK);
+        assert_true(est.estimate < 0 && est.std_error > 0);
+        assert_true(e == SYF_ESTIMATOR_GEE ? isnan(est.df) : est.df > 0);
+        assert_true(est.conf_low < est.estimate && est.estimate < est.conf_high);
+        if (isnan(sate))
+            sate = est.estimand;
+        assert_near(est.estimand, sate, 0);
+    }
+}
+
 /* Attrition that depends on prognosis drops the long spells. */
 static void test_attrition(void **state)
 {
@@ -536,6 +565,7 @@ int main(void)
         cmocka_unit_test(test_common_random_numbers), cmocka_unit_test(test_triage_rules),
         cmocka_unit_test(test_design_assign), cmocka_unit_test(test_designs_replicate),
         cmocka_unit_test(test_attrition), cmocka_unit_test(test_rd_data),
+        cmocka_unit_test(test_estimators),
         cmocka_unit_test(test_outcomes),
         cmocka_unit_test(test_trial_estimand)};
     return cmocka_run_group_tests(tests, NULL, NULL);
