@@ -422,7 +422,8 @@ int syf_cmd_estimate(int argc, char **argv)
                    "std_error", "statistic", "df", "p_value", lo, hi);
             for (size_t j = 0; j < t.n_rows; j++) {
                 const est_row *r = &t.rows[j];
-                /* empty cells (NaN) print blank; df blank with a statistic = normal */
+                /* empty cells (NaN) print blank; no df = not a t reference (normal,
+                 * bootstrap or randomization: the notes above the table say which) */
                 printf("%-*s", width, r->term);
                 put_text(" %12.6g", r->estimate);
                 put_text(" %12.6g", r->std_error);
@@ -430,7 +431,7 @@ int syf_cmd_estimate(int argc, char **argv)
                 if (isfinite(r->df))
                     printf(" %9.2f", r->df);
                 else
-                    printf(" %9s", isfinite(r->statistic) ? "(normal)" : "");
+                    printf(" %9s", isfinite(r->statistic) ? "-" : "");
                 put_text(" %10.4g", r->p_value);
                 put_text(" %12.6g", r->conf_low);
                 put_text(" %12.6g", r->conf_high);

@@ -3,7 +3,7 @@
 #include "estimate.h"
 
 const est_method est_methods[] = {
-    {"ols", est_ols, "treat,cluster,covariates,se,level", "",
+    {"ols", est_ols, "treat,cluster,covariates,se,level,inference,draws,weights,seed", "",
      "OLS with cluster-robust SE (CR0, CR1, CR2 + Satterthwaite df, CR3)"},
     {"lmm", est_lmm, "treat,covariates,time,level", "cluster", "linear mixed model, random intercept per cluster (REML), Satterthwaite df; --time adds period effects (Hussey-Hughes)"},
     {"gee", est_gee, "treat,covariates,level", "cluster", "Gaussian GEE, exchangeable working correlation, robust (sandwich) SE, Wald z"},

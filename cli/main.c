@@ -2,6 +2,8 @@
 #include "commands.h"
 #include "syfosim/version.h"
 
+#include <gsl/gsl_errno.h>
+
 #include <stdio.h>
 #include <string.h>
 
@@ -29,6 +31,10 @@ static void usage(FILE *f)
 
 int main(int argc, char **argv)
 {
+    /* Library code checks GSL's return codes; GSL must not abort the
+     * program (and per-call toggling of the handler would race between
+     * OpenMP threads). */
+    gsl_set_error_handler_off();
     if (argc < 2) {
         usage(stderr);
         return 2;
