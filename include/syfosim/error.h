@@ -4,6 +4,12 @@
  * success), GSL style.  The human-readable reason is stored per thread with
  * syf_error_set() and read back with syf_error_message().  The CLI maps the
  * status to its exit code: SYF_EINPUT -> 2 (bad input), anything else -> 1.
+ *
+ * GSL: library code checks the return codes of the GSL routines it calls
+ * and reports failures through these codes.  GSL's default error handler
+ * aborts the process instead, so a program embedding libsyfosim should
+ * call gsl_set_error_handler_off() once at start-up (the syfosim program
+ * does), in particular before running fits on several threads.
  */
 #ifndef SYFOSIM_ERROR_H
 #define SYFOSIM_ERROR_H
