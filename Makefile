@@ -5,6 +5,7 @@
 #   make test-asan  the same tests in an ASan+UBSan build (build-asan/)
 #   make demo       install deps if root, build, run the default scenario
 #   make bench      speed benchmarks (not part of test)
+#   make MPI=1      build with Open MPI (use a separate BUILD=build-mpi)
 #   make install PREFIX=/usr/local
 #
 # Sources are picked up by wildcard: a new .c file in sim/, models/ or
@@ -16,6 +17,13 @@ BUILD   ?= build
 PREFIX  ?= /usr/local
 SAN     ?=
 OPT     ?= -O2
+# make MPI=1: the same program with Open MPI support (mpicc, SYF_HAVE_MPI):
+# `mpirun -n K build/syfosim diagnose|sweep ...` splits replications over ranks.
+MPI     ?=
+ifneq ($(MPI),)
+CC       = mpicc
+CPPFLAGS += -DSYF_HAVE_MPI
+endif
 
 GIT_REV := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
 
@@ -99,7 +107,7 @@ install: all
 	install -m 644 scenarios/*.ini $(DESTDIR)$(PREFIX)/share/syfosim/scenarios/
 
 clean:
-	rm -rf build build-asan out
+	rm -rf build build-asan build-mpi out
 
 -include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d)
 

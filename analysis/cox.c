@@ -15,9 +15,10 @@
  *      a time enter the running sums S0, S1, S2 together, the tied events'
  *      own sums D0, D1, D2 are formed, and the Efron (or Breslow) terms
  *      k = 0..d-1 add to the log-likelihood, score and information.  O(n p^2).
- *   3. Newton with step halving; the information is inverted through the
- *      eigen-decomposition of its unit-diagonal scaling (GSL), which is also
- *      the singularity check.
+ *   3. Newton with step halving (syf_linalg_newton_*, shared with logit.c);
+ *      the information is inverted through the eigen-decomposition of its
+ *      unit-diagonal scaling (GSL, via syf_linalg_spd_inverse in linalg.c),
+ *      which is also the singularity check.
  *   4. Score residuals at the estimate, in two passes: backwards (by time)
  *      each tie group gets c1 = sum_k 1/den_k, c2 = sum_k xbar_k/den_k, their
  *      Efron-weighted versions e1, e2 (weights 1 - k/d for the tied events
@@ -29,12 +30,10 @@
  *      "score"); summed by cluster they give the robust sandwich.
  */
 #include "syfosim/cox.h"
+#include "linalg.h"
 #include "syfosim/error.h"
 
 #include <gsl/gsl_cdf.h>
-#include <gsl/gsl_eigen.h>
-#include <gsl/gsl_matrix.h>
-#include <gsl/gsl_vector.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,15 +57,15 @@ struct syf_cox_workspace {
     double *eta;   /* n_max, sorted order; exp(eta - max) after sweep */
     double *r;     /* n_max */
     /* p */
-    double *xbar, *b, *btry, *step, *U, *D, *lambda, *S1, *D1, *a;
+    double *xbar, *b, *btry, *step, *U, *S1, *D1, *a;
     double *se, *se_model, *se_robust, *stat, *pval, *lo, *hi, *C2, *L;
     /* p x p */
-    double *info, *S2, *D2, *Sc, *Q, *vmodel, *vrobust, *meat, *tmp;
+    double *info, *S2, *D2, *vmodel, *vrobust, *meat, *tmp;
     /* per tie group: n_max and n_max x p */
     double *g_c1, *g_e1, *g_c2, *g_e2, *g_m;
     double *resid; /* n_max x p, input row order */
     double *gL;    /* G_max x p */
-    gsl_eigen_symmv_workspace *eig;
+    syf_linalg_spd *spd; /* inverses of the information (and the collinearity check) */
 };
 
 const char *syf_cox_ties_name(syf_cox_ties ties)
@@ -91,17 +90,15 @@ void syf_cox_free(syf_cox_workspace *w)
     if (!w)
         return;
     double **pp[] = {&w->Xs,     &w->eta,     &w->r,      &w->xbar,  &w->b,      &w->btry,
-                     &w->step,   &w->U,       &w->D,      &w->lambda, &w->S1,    &w->D1,
-                     &w->a,      &w->se,      &w->se_model, &w->se_robust, &w->stat, &w->pval,
-                     &w->lo,     &w->hi,      &w->C2,     &w->L,     &w->info,   &w->S2,
-                     &w->D2,     &w->Sc,      &w->Q,      &w->vmodel, &w->vrobust, &w->meat,
-                     &w->tmp,    &w->g_c1,    &w->g_e1,   &w->g_c2,  &w->g_e2,   &w->g_m,
-                     &w->resid,  &w->gL};
+                     &w->step,   &w->U,       &w->S1,     &w->D1,    &w->a,      &w->se,
+                     &w->se_model, &w->se_robust, &w->stat, &w->pval, &w->lo,    &w->hi,
+                     &w->C2,     &w->L,       &w->info,   &w->S2,    &w->D2,     &w->vmodel,
+                     &w->vrobust, &w->meat,   &w->tmp,    &w->g_c1,  &w->g_e1,   &w->g_c2,
+                     &w->g_e2,   &w->g_m,     &w->resid,  &w->gL};
     for (size_t i = 0; i < sizeof pp / sizeof pp[0]; i++)
         free(*pp[i]);
     free(w->rec);
-    if (w->eig)
-        gsl_eigen_symmv_free(w->eig);
+    syf_linalg_spd_free(w->spd);
     free(w);
 }
 
@@ -119,17 +116,16 @@ syf_cox_workspace *syf_cox_alloc(size_t n_max, size_t p, size_t G_max)
     int ok = 1;
 #define ALLOC(f, cnt) ok = ok && ((w->f = calloc((cnt) > 0 ? (size_t)(cnt) : 1u, sizeof *w->f)) != NULL)
     ALLOC(rec, n_max); ALLOC(Xs, np); ALLOC(eta, n_max); ALLOC(r, n_max);
-    ALLOC(xbar, p); ALLOC(b, p); ALLOC(btry, p); ALLOC(step, p); ALLOC(U, p); ALLOC(D, p);
-    ALLOC(lambda, p); ALLOC(S1, p); ALLOC(D1, p); ALLOC(a, p); ALLOC(se, p); ALLOC(se_model, p);
+    ALLOC(xbar, p); ALLOC(b, p); ALLOC(btry, p); ALLOC(step, p); ALLOC(U, p);
+    ALLOC(S1, p); ALLOC(D1, p); ALLOC(a, p); ALLOC(se, p); ALLOC(se_model, p);
     ALLOC(se_robust, p); ALLOC(stat, p); ALLOC(pval, p); ALLOC(lo, p); ALLOC(hi, p);
     ALLOC(C2, p); ALLOC(L, p);
-    ALLOC(info, pp); ALLOC(S2, pp); ALLOC(D2, pp); ALLOC(Sc, pp); ALLOC(Q, pp);
+    ALLOC(info, pp); ALLOC(S2, pp); ALLOC(D2, pp);
     ALLOC(vmodel, pp); ALLOC(vrobust, pp); ALLOC(meat, pp); ALLOC(tmp, pp);
     ALLOC(g_c1, n_max); ALLOC(g_e1, n_max); ALLOC(g_c2, np); ALLOC(g_e2, np); ALLOC(g_m, np);
     ALLOC(resid, np); ALLOC(gL, G_max * p);
 #undef ALLOC
-    if (ok)
-        ok = (w->eig = gsl_eigen_symmv_alloc(p)) != NULL;
+    ok = ok && (w->spd = syf_linalg_spd_alloc(p, SYF_LINALG_VECTORS)) != NULL;
     if (!ok) {
         syf_cox_free(w);
         return NULL;
@@ -150,34 +146,7 @@ static int rec_cmp(const void *a, const void *b)
  * Returns 0 if A is numerically singular. */
 static int spd_inverse(syf_cox_workspace *w, const double *A, double *Ainv)
 {
-    size_t p = w->p;
-    for (size_t j = 0; j < p; j++) {
-        double v = A[j * p + j];
-        if (!(v > 0) || !isfinite(v))
-            return 0;
-        w->D[j] = 1.0 / sqrt(v);
-    }
-    for (size_t j = 0; j < p; j++)
-        for (size_t l = j; l < p; l++)
-            w->Sc[j * p + l] = w->Sc[l * p + j] = A[j * p + l] * w->D[j] * w->D[l];
-    gsl_matrix_view Sm = gsl_matrix_view_array(w->Sc, p, p), Qm = gsl_matrix_view_array(w->Q, p, p);
-    gsl_vector_view lv = gsl_vector_view_array(w->lambda, p);
-    gsl_eigen_symmv(&Sm.matrix, &lv.vector, &Qm.matrix, w->eig);
-    double lmin = w->lambda[0], lmax = w->lambda[0];
-    for (size_t j = 1; j < p; j++) {
-        lmin = fmin(lmin, w->lambda[j]);
-        lmax = fmax(lmax, w->lambda[j]);
-    }
-    if (!(lmin > SYF_COX_COLLINEAR_TOL * lmax))
-        return 0;
-    for (size_t j = 0; j < p; j++)
-        for (size_t l = j; l < p; l++) {
-            double s = 0;
-            for (size_t k = 0; k < p; k++)
-                s += w->Q[j * p + k] * w->Q[l * p + k] / w->lambda[k];
-            Ainv[j * p + l] = Ainv[l * p + j] = s * w->D[j] * w->D[l];
-        }
-    return 1;
+    return syf_linalg_spd_inverse(w->spd, A, SYF_COX_COLLINEAR_TOL, Ainv) == SYF_LINALG_OK;
 }
 
 /* Linear predictors at b (sorted order), shifted by their maximum, and
@@ -270,6 +239,19 @@ static double sweep(syf_cox_workspace *w, size_t n, const double *b, syf_cox_tie
     return ll;
 }
 
+/* sweep() as the objective of syf_linalg_newton_step(). */
+typedef struct {
+    syf_cox_workspace *w;
+    size_t n;
+    syf_cox_ties ties;
+} sweep_ctx;
+
+static double sweep_fn(void *ctx, const double *b)
+{
+    const sweep_ctx *c = ctx;
+    return sweep(c->w, c->n, b, c->ties);
+}
+
 /* Score residuals at b (after the fit), into w->resid in input row order. */
 static void score_residuals(syf_cox_workspace *w, size_t n, const double *b, syf_cox_ties ties)
 {
@@ -355,29 +337,6 @@ static void score_residuals(syf_cox_workspace *w, size_t n, const double *b, syf
     }
 }
 
-/* out = A M A for p x p symmetric A, M (w->tmp as scratch). */
-static void sandwich(syf_cox_workspace *w, const double *A, const double *M, double *out)
-{
-    size_t p = w->p;
-    for (size_t j = 0; j < p; j++)
-        for (size_t l = 0; l < p; l++) {
-            double s = 0;
-            for (size_t k = 0; k < p; k++)
-                s += M[j * p + k] * A[k * p + l];
-            w->tmp[j * p + l] = s;
-        }
-    for (size_t j = 0; j < p; j++)
-        for (size_t l = 0; l < p; l++) {
-            double s = 0;
-            for (size_t k = 0; k < p; k++)
-                s += A[j * p + k] * w->tmp[k * p + l];
-            out[j * p + l] = s;
-        }
-    for (size_t j = 0; j < p; j++)
-        for (size_t l = 0; l < j; l++)
-            out[j * p + l] = out[l * p + j] = 0.5 * (out[j * p + l] + out[l * p + j]);
-}
-
 int syf_cox_fit(syf_cox_workspace *w, size_t n, const double *X, const double *time,
                 const double *event, const size_t *cluster, size_t G, syf_cox_ties ties,
                 syf_cox_vcov_type type, double level, syf_cox_result *res)
@@ -414,19 +373,9 @@ int syf_cox_fit(syf_cox_workspace *w, size_t n, const double *X, const double *t
         return syf_error_set(SYF_EINPUT, "no events (every row is censored): the Cox model is "
                                          "not identified");
     if (cluster) {
-        if (G < 2)
-            return syf_error_set(SYF_EINPUT,
-                                 "need at least 2 clusters for cluster-robust standard errors, "
-                                 "got %zu",
-                                 G);
-        if (G > w->G_max)
-            return syf_error_set(SYF_EINPUT, "%zu clusters exceed the workspace size %zu", G,
-                                 w->G_max);
-        for (size_t i = 0; i < n; i++)
-            if (cluster[i] >= G)
-                return syf_error_set(SYF_EINPUT,
-                                     "cluster code %zu in row %zu is not below G = %zu",
-                                     cluster[i], i + 1, G);
+        int st = syf_linalg_check_clusters(n, cluster, G, w->G_max);
+        if (st)
+            return st;
     } else {
         G = n;
     }
@@ -450,12 +399,8 @@ int syf_cox_fit(syf_cox_workspace *w, size_t n, const double *X, const double *t
             w->Xs[k * p + j] = x[j] - w->xbar[j];
     }
     memset(w->meat, 0, p * p * sizeof *w->meat);
-    for (size_t k = 0; k < n; k++) {
-        const double *x = w->Xs + k * p;
-        for (size_t j = 0; j < p; j++)
-            for (size_t l = j; l < p; l++)
-                w->meat[j * p + l] += x[j] * x[l];
-    }
+    for (size_t k = 0; k < n; k++)
+        syf_linalg_outer_add(w->meat, w->Xs + k * p, p);
     for (size_t j = 0; j < p; j++)
         if (!(w->meat[j * p + j] > 1e-24 * n * (1 + w->xbar[j] * w->xbar[j])))
             return syf_error_set(SYF_ESINGULAR,
@@ -469,6 +414,7 @@ int syf_cox_fit(syf_cox_workspace *w, size_t n, const double *X, const double *t
     memset(w->b, 0, p * sizeof *w->b);
     double ll = sweep(w, n, w->b, ties);
     const double ll_null = ll;
+    sweep_ctx ctx = {w, n, ties};
     int iter = 0, converged = 0;
     while (!converged) {
         if (!spd_inverse(w, w->info, w->vmodel))
@@ -484,33 +430,14 @@ int syf_cox_fit(syf_cox_workspace *w, size_t n, const double *X, const double *t
                                  "events in one level of a regressor)",
                                  iter);
         iter++;
-        for (size_t j = 0; j < p; j++) {
-            double s = 0;
-            for (size_t l = 0; l < p; l++)
-                s += w->vmodel[j * p + l] * w->U[l];
-            w->step[j] = s;
-        }
-        double ll_try = ll;
-        for (int half = 0; half < 40; half++) {
-            for (size_t j = 0; j < p; j++)
-                w->btry[j] = w->b[j] + w->step[j];
-            ll_try = sweep(w, n, w->btry, ties);
-            if (ll_try >= ll - 1e-12 * fabs(ll))
-                break;
-            for (size_t j = 0; j < p; j++)
-                w->step[j] *= 0.5;
-        }
+        double ll_try = syf_linalg_newton_step(p, w->vmodel, w->U, w->b, ll, sweep_fn, &ctx,
+                                               w->step, w->btry);
         if (!isfinite(ll_try))
             return syf_error_set(SYF_ERUNTIME,
                                  "Cox model: the partial likelihood is not finite after %d "
                                  "iterations",
                                  iter);
-        converged = 1;
-        for (size_t j = 0; j < p; j++) {
-            if (!(fabs(w->step[j]) <= SYF_COX_STEP_TOL * (1.0 + fabs(w->btry[j]))))
-                converged = 0;
-            w->b[j] = w->btry[j];
-        }
+        converged = syf_linalg_newton_accept(p, w->step, w->btry, SYF_COX_STEP_TOL, w->b);
         ll = ll_try;
     }
     if (!spd_inverse(w, w->info, w->vmodel))
@@ -528,28 +455,19 @@ int syf_cox_fit(syf_cox_workspace *w, size_t n, const double *X, const double *t
                 s[j] += w->resid[i * p + j];
         }
     }
-    for (size_t g = 0; g < G; g++) {
-        const double *s = cluster ? w->gL + g * p : w->resid + g * p;
-        for (size_t j = 0; j < p; j++)
-            for (size_t l = j; l < p; l++)
-                w->meat[j * p + l] += s[j] * s[l];
-    }
-    for (size_t j = 0; j < p; j++)
-        for (size_t l = 0; l < j; l++)
-            w->meat[j * p + l] = w->meat[l * p + j];
-    sandwich(w, w->vmodel, w->meat, w->vrobust);
+    for (size_t g = 0; g < G; g++)
+        syf_linalg_outer_add(w->meat, cluster ? w->gL + g * p : w->resid + g * p, p);
+    syf_linalg_symmetrise(w->meat, p);
+    syf_linalg_sandwich_loops(p, w->vmodel, w->meat, 1.0, w->tmp, w->vrobust);
 
     const double *V = type == SYF_COX_VCOV_ROBUST ? w->vrobust : w->vmodel;
     double zc = gsl_cdf_ugaussian_Pinv(0.5 + 0.5 * level);
     for (size_t j = 0; j < p; j++) {
         w->se_model[j] = sqrt(w->vmodel[j * p + j]);
         w->se_robust[j] = sqrt(w->vrobust[j * p + j]);
-        double se = sqrt(V[j * p + j]);
-        w->se[j] = se;
-        w->stat[j] = w->b[j] / se;
-        w->pval[j] = 2.0 * gsl_cdf_ugaussian_Q(fabs(w->stat[j]));
-        w->lo[j] = w->b[j] - zc * se;
-        w->hi[j] = w->b[j] + zc * se;
+        w->se[j] = sqrt(V[j * p + j]);
+        syf_linalg_wald_normal(w->b[j], w->se[j], zc, &w->stat[j], &w->pval[j], &w->lo[j],
+                               &w->hi[j]);
     }
     res->n = n;
     res->p = p;

@@ -19,6 +19,7 @@
 #include <csv.h>
 #include <ctype.h>
 #include <errno.h>
+#include <sys/stat.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -168,6 +169,9 @@ static int is_na(const char *s)
 
 static int slurp(const char *path, char **buf, size_t *len)
 {
+    struct stat sb;
+    if (stat(path, &sb) == 0 && S_ISDIR(sb.st_mode))
+        return syf_error_set(SYF_EINPUT, "%s: is a directory (accepted: a CSV file)", path);
     FILE *f = fopen(path, "rb");
     if (!f)
         return syf_error_set(SYF_EINPUT, "cannot open data file '%s': %s", path, strerror(errno));
@@ -281,6 +285,21 @@ int syf_dataset_read(const char *path, syf_dataset **out)
     if (st)
         return st;
 
+    /* A text CSV has no NUL or control bytes other than tab, CR and LF:
+     * anything else is binary or corrupt (and a NUL would silently cut a
+     * cell short). */
+    for (size_t i = 0, line = 1; i < len; i++) {
+        unsigned char ch = (unsigned char)buf[i];
+        if (ch == '\n')
+            line++;
+        else if (ch < 32 && ch != '\t' && ch != '\r') {
+            free(buf);
+            return syf_error_set(SYF_EINPUT,
+                                 "%s:%zu: binary or control character (byte 0x%02x) (accepted: "
+                                 "a text CSV file)",
+                                 path, line, ch);
+        }
+    }
     if (is_blank(buf)) {
         free(buf);
         return syf_error_set(SYF_EINPUT, "%s: file is empty", path);

@@ -20,6 +20,7 @@
  *   4. OLS fit with clusters (default: units); copy the reported terms.
  */
 #include "syfosim/did.h"
+#include "linalg.h"
 #include "syfosim/error.h"
 
 #include <math.h>
@@ -169,7 +170,6 @@ int syf_did_fit(syf_did_workspace *w, const syf_did_data *d, const syf_did_spec 
         return syf_error_set(SYF_EINPUT, "did: k = %zu covariates but X is NULL", k);
 
     /* 1. Codes, counts, rows bucketed by unit. */
-    memset(w->ustart, 0, (nU + 1) * sizeof *w->ustart);
     memset(w->pcount, 0, T * sizeof *w->pcount);
     for (size_t i = 0; i < n; i++) {
         if (d->unit[i] >= nU || d->period[i] >= T)
@@ -183,22 +183,16 @@ int syf_did_fit(syf_did_workspace *w, const syf_did_data *d, const syf_did_spec 
             if (!isfinite(d->X[i * k + j]))
                 return syf_error_set(SYF_EINPUT, "did: row %zu: covariate %zu not finite", i,
                                      j + 1);
-        w->ustart[d->unit[i] + 1]++;
         w->pcount[d->period[i]]++;
     }
+    syf_linalg_group(n, d->unit, nU, w->ustart, w->order);
     for (size_t u = 0; u < nU; u++) {
-        if (w->ustart[u + 1] == 0)
+        if (w->ustart[u + 1] == w->ustart[u])
             return syf_error_set(SYF_EINPUT, "did: unit code %zu has no rows", u);
         if (d->adopt[u] != SYF_DID_NEVER && d->adopt[u] >= T)
             return syf_error_set(SYF_EINPUT, "did: adoption period code of unit %zu out of range",
                                  u);
-        w->ustart[u + 1] += w->ustart[u];
     }
-    for (size_t i = 0; i < n; i++)
-        w->order[w->ustart[d->unit[i]]++] = i;
-    for (size_t u = nU; u > 0; u--)
-        w->ustart[u] = w->ustart[u - 1];
-    w->ustart[0] = 0;
     size_t n_treated = 0, n_never = 0;
     for (size_t u = 0; u < nU; u++) {
         if (d->adopt[u] == SYF_DID_NEVER)

@@ -16,6 +16,7 @@
  *      version) summed by cluster; Var = c * sum_g (sum phi)^2.
  */
 #include "syfosim/ipw.h"
+#include "linalg.h"
 #include "syfosim/error.h"
 
 #include <gsl/gsl_cdf.h>
@@ -95,19 +96,9 @@ int syf_ipw_fit(syf_ipw_workspace *w, size_t n, const double *X, const double *z
                              "IPW needs treated and untreated rows (found %zu treated of %zu)", n1,
                              n);
     if (cluster) {
-        if (G < 2)
-            return syf_error_set(SYF_EINPUT,
-                                 "need at least 2 clusters for cluster-robust standard errors, "
-                                 "got %zu",
-                                 G);
-        if (G > w->G_max)
-            return syf_error_set(SYF_EINPUT, "%zu clusters exceed the workspace size %zu", G,
-                                 w->G_max);
-        for (size_t i = 0; i < n; i++)
-            if (cluster[i] >= G)
-                return syf_error_set(SYF_EINPUT,
-                                     "cluster code %zu in row %zu is not below G = %zu",
-                                     cluster[i], i + 1, G);
+        int st = syf_linalg_check_clusters(n, cluster, G, w->G_max);
+        if (st)
+            return st;
     } else {
         G = n;
     }
@@ -210,10 +201,8 @@ int syf_ipw_fit(syf_ipw_workspace *w, size_t n, const double *X, const double *z
     res->level = level;
     res->estimate = ate;
     res->std_error = se;
-    res->statistic = ate / se;
-    res->p_value = 2.0 * gsl_cdf_ugaussian_Q(fabs(ate / se));
-    res->conf_low = ate - zc * se;
-    res->conf_high = ate + zc * se;
+    syf_linalg_wald_normal(ate, se, zc, &res->statistic, &res->p_value, &res->conf_low,
+                           &res->conf_high);
     res->std_error_known_ps = sqrt(factor * v0);
     res->mu1 = mu1;
     res->mu0 = mu0;

@@ -16,6 +16,7 @@
  *   2. Clusters of equal size share c_g = lambda / (1 + n_g lambda), so the
  *      statistics are pooled per size class s: K_s = sum a_g a_g',
  *      k_s = sum a_g t_g, tau_s = sum t_g^2 (a_g = X_g'1, t_g = 1'e0_g).
+ *      Steps 1-2 are shared with gee.c (syf_linalg_clstats_*, linalg.c).
  *   3. profile_eval(): f(lambda) from M = X'X - sum_s c_s K_s etc., by a
  *      Cholesky factorisation of the unit-diagonal scaled M.
  *   4. Minimise over theta = sqrt(lambda): grid on log lambda plus lambda = 0,
@@ -32,11 +33,11 @@
  *      (K_u = sum d_g^2 a_g a_g', K_e = X' V^{-2} X) for Satterthwaite.
  */
 #include "syfosim/lmm.h"
+#include "linalg.h"
 #include "syfosim/error.h"
 
 #include <gsl/gsl_blas.h>
 #include <gsl/gsl_cdf.h>
-#include <gsl/gsl_eigen.h>
 #include <gsl/gsl_errno.h>
 #include <gsl/gsl_linalg.h>
 #include <gsl/gsl_matrix.h>
@@ -69,18 +70,14 @@
 #define LMM_BIG 1e300
 
 struct syf_lmm_workspace {
-    size_t n_max, p, G_max, S_max;
+    size_t n_max, p, G_max;
     int fitted;
-    size_t n, G, S;
+    size_t n, G;
 
-    /* data summaries (step 1, 2) */
-    double *A, *D, *b0, *Xty, *Xte, rss0;
-    double *a, *t;           /* G_max x p, G_max */
-    size_t *ng, *first;      /* G_max */
-    size_t *cls;             /* n_max + 1: size class of a cluster size */
-    size_t *cls_size;        /* S_max */
-    double *cls_cnt, *K, *k, *tau; /* S_max, S_max p^2, S_max p, S_max */
-    double *SS, *SA, *trPK;  /* S_max, S_max p, S_max */
+    /* data summaries (step 1, 2); cs->spd->D scales X'X */
+    syf_linalg_clstats *cs;
+    size_t *first;           /* G_max */
+    double *SS, *SA, *trPK;  /* S_max, S_max p, S_max (cs->S_max) */
     int *varies;             /* p */
 
     /* profile at lambda_cur (step 3) */
@@ -96,10 +93,6 @@ struct syf_lmm_workspace {
     double *beta, *se, *stat, *df, *pval, *lo, *hi, *vcov;
 
     gsl_min_fminimizer *mn;
-    gsl_eigen_symm_workspace *eig;
-    double *eval, *escr;
-    double lmin;             /* smallest eigenvalue of the scaled X'X */
-    double nbig;             /* largest cluster size */
     size_t n_eval;
 };
 
@@ -116,22 +109,17 @@ void syf_lmm_free(syf_lmm_workspace *w)
 {
     if (!w)
         return;
-    double **dp[] = {&w->A,   &w->D,  &w->b0,  &w->Xty,  &w->Xte, &w->a,   &w->t,    &w->cls_cnt,
-                     &w->K,   &w->k,  &w->tau, &w->SS,   &w->SA,  &w->trPK, &w->M,   &w->L,
-                     &w->z,   &w->delta, &w->Phi, &w->Ke, &w->K3, &w->Ku,  &w->P1,   &w->P2,
-                     &w->T,   &w->v,  &w->h,   &w->xr,   &w->beta, &w->se, &w->stat, &w->df,
-                     &w->pval, &w->lo, &w->hi, &w->vcov, &w->eval, &w->escr};
+    double **dp[] = {&w->SS,  &w->SA,  &w->trPK, &w->M,    &w->L,   &w->z,   &w->delta,
+                     &w->Phi, &w->Ke,  &w->K3,   &w->Ku,   &w->P1,  &w->P2,  &w->T,
+                     &w->v,   &w->h,   &w->xr,   &w->beta, &w->se,  &w->stat, &w->df,
+                     &w->pval, &w->lo, &w->hi,   &w->vcov};
     for (size_t i = 0; i < sizeof dp / sizeof dp[0]; i++)
         free(*dp[i]);
-    free(w->ng);
     free(w->first);
-    free(w->cls);
-    free(w->cls_size);
     free(w->varies);
     if (w->mn)
         gsl_min_fminimizer_free(w->mn);
-    if (w->eig)
-        gsl_eigen_symm_free(w->eig);
+    syf_linalg_clstats_free(w->cs);
     free(w);
 }
 
@@ -145,29 +133,24 @@ syf_lmm_workspace *syf_lmm_alloc(size_t n_max, size_t p, size_t G_max)
     w->n_max = n_max;
     w->p = p;
     w->G_max = G_max;
-    /* Distinct sizes s_1 < s_2 < ... summing to <= n: S (S + 1) / 2 <= n. */
-    size_t S = 1;
-    while (S < G_max && (S + 1) * (S + 2) / 2 <= n_max)
-        S++;
-    w->S_max = S;
-    size_t pp = p * p;
+    w->cs = syf_linalg_clstats_alloc(n_max, p, G_max);
+    if (!w->cs) {
+        syf_lmm_free(w);
+        return NULL;
+    }
+    size_t S = w->cs->S_max, pp = p * p;
     int ok = 1;
 #define ALLOC(f, cnt) ok = ok && ((w->f = calloc((cnt) > 0 ? (size_t)(cnt) : 1u, sizeof *w->f)) != NULL)
-    ALLOC(A, pp); ALLOC(D, p); ALLOC(b0, p); ALLOC(Xty, p); ALLOC(Xte, p);
-    ALLOC(a, G_max * p); ALLOC(t, G_max); ALLOC(ng, G_max); ALLOC(first, G_max);
-    ALLOC(cls, n_max + 1); ALLOC(cls_size, S); ALLOC(cls_cnt, S); ALLOC(K, S * pp);
-    ALLOC(k, S * p); ALLOC(tau, S); ALLOC(SS, S); ALLOC(SA, S * p); ALLOC(trPK, S);
+    ALLOC(first, G_max); ALLOC(SS, S); ALLOC(SA, S * p); ALLOC(trPK, S);
     ALLOC(varies, p);
     ALLOC(M, pp); ALLOC(L, pp); ALLOC(z, p); ALLOC(delta, p);
     ALLOC(Phi, pp); ALLOC(Ke, pp); ALLOC(K3, pp); ALLOC(Ku, pp); ALLOC(P1, pp); ALLOC(P2, pp);
     ALLOC(T, pp); ALLOC(v, p); ALLOC(h, p); ALLOC(xr, p);
     ALLOC(beta, p); ALLOC(se, p); ALLOC(stat, p); ALLOC(df, p); ALLOC(pval, p); ALLOC(lo, p);
-    ALLOC(hi, p); ALLOC(vcov, pp); ALLOC(eval, p); ALLOC(escr, pp);
+    ALLOC(hi, p); ALLOC(vcov, pp);
 #undef ALLOC
     if (ok)
         ok = (w->mn = gsl_min_fminimizer_alloc(gsl_min_fminimizer_brent)) != NULL;
-    if (ok)
-        ok = (w->eig = gsl_eigen_symm_alloc(p)) != NULL;
     if (!ok) {
         syf_lmm_free(w);
         return NULL;
@@ -189,85 +172,51 @@ static double tr_prod(const double *A, const double *B, size_t p)
     return s;
 }
 
-/* x' A y */
-static double quad(const double *A, const double *x, const double *y, size_t p)
-{
-    double s = 0;
-    for (size_t j = 0; j < p; j++) {
-        double r = 0;
-        for (size_t l = 0; l < p; l++)
-            r += A[j * p + l] * y[l];
-        s += x[j] * r;
-    }
-    return s;
-}
-
-/* Mirror the upper triangle into the lower one. */
-static void symmetrise(double *A, size_t p)
-{
-    for (size_t j = 0; j < p; j++)
-        for (size_t l = 0; l < j; l++)
-            A[j * p + l] = A[l * p + j];
-}
-
 /* ------------------------------------------------------------------------ */
 /* Step 3: the profiled criterion at lambda; leaves the Cholesky factor of the
  * scaled M in w->L, delta = M^{-1} m, Q and log|M|. */
 static int profile_eval(syf_lmm_workspace *w, double lambda, double *f)
 {
     const size_t p = w->p, pp = p * p;
+    const syf_linalg_clstats *cs = w->cs;
+    const double *D = cs->spd->D;
     double *M = w->M, *m = w->z;
-    memcpy(M, w->A, pp * sizeof *M);
-    memcpy(m, w->Xte, p * sizeof *m);
-    double q = w->rss0, sumlog = 0;
-    for (size_t s = 0; s < w->S; s++) {
-        double ns = (double)w->cls_size[s];
+    memcpy(M, cs->A, pp * sizeof *M);
+    memcpy(m, cs->Xte, p * sizeof *m);
+    double q = cs->rss0, sumlog = 0;
+    for (size_t s = 0; s < cs->S; s++) {
+        double ns = (double)cs->cls_size[s];
         double c = lambda / (1.0 + ns * lambda);
-        const double *Ks = w->K + s * pp, *ks = w->k + s * p;
+        const double *Ks = cs->K + s * pp, *ks = cs->k + s * p;
         for (size_t j = 0; j < p; j++) {
             m[j] -= c * ks[j];
             for (size_t l = j; l < p; l++)
                 M[j * p + l] -= c * Ks[j * p + l];
         }
-        q -= c * w->tau[s];
-        sumlog += w->cls_cnt[s] * log1p(ns * lambda);
+        q -= c * cs->tau[s];
+        sumlog += cs->cls_cnt[s] * log1p(ns * lambda);
     }
     double *Lc = w->L;
-    for (size_t j = 0; j < p; j++)
-        for (size_t l = j; l < p; l++)
-            Lc[j * p + l] = Lc[l * p + j] = M[j * p + l] * w->D[j] * w->D[l];
-    symmetrise(M, p);
+    syf_linalg_scale(p, M, D, SYF_LINALG_UPPER, Lc);
+    syf_linalg_symmetrise(M, p);
     w->n_eval++;
     /* D M D >= D X'X D / (1 + n_max lambda) bounds the smallest eigenvalue;
      * where the bound is too weak (huge lambda) the spectrum is checked. */
-    if (!(w->lmin / (1.0 + w->nbig * lambda) > LMM_PD_TOL)) {
-        memcpy(w->escr, Lc, pp * sizeof *Lc);
-        gsl_matrix_view Em = mat(w->escr, p);
-        gsl_vector_view ev = gsl_vector_view_array(w->eval, p);
-        gsl_eigen_symm(&Em.matrix, &ev.vector, w->eig);
-        double emin = w->eval[0];
-        for (size_t j = 1; j < p; j++)
-            emin = fmin(emin, w->eval[j]);
-        if (!(emin > LMM_PD_TOL))
-            return syf_error_set(SYF_ESINGULAR, "X' V^{-1} X is numerically singular at "
-                                                "variance ratio %g", lambda);
-    }
+    if (!(cs->lmin / (1.0 + cs->nbig * lambda) > LMM_PD_TOL) &&
+        !(syf_linalg_spd_min_eigen(cs->spd, Lc) > LMM_PD_TOL))
+        return syf_error_set(SYF_ESINGULAR, "X' V^{-1} X is numerically singular at "
+                                            "variance ratio %g", lambda);
     gsl_matrix_view Lm = mat(Lc, p);
     gsl_linalg_cholesky_decomp1(&Lm.matrix);
     double logdet = 0;
     for (size_t j = 0; j < p; j++)
-        logdet += 2.0 * (log(Lc[j * p + j]) - log(w->D[j]));
+        logdet += 2.0 * (log(Lc[j * p + j]) - log(D[j]));
     /* delta = D S^{-1} D m */
     double *dl = w->delta;
-    for (size_t j = 0; j < p; j++)
-        dl[j] = w->D[j] * m[j];
-    gsl_vector_view dv = gsl_vector_view_array(dl, p);
-    gsl_linalg_cholesky_svx(&Lm.matrix, &dv.vector);
+    syf_linalg_chol_solve_scaled(p, Lc, D, m, dl);
     double mdm = 0;
-    for (size_t j = 0; j < p; j++) {
-        dl[j] *= w->D[j];
+    for (size_t j = 0; j < p; j++)
         mdm += m[j] * dl[j];
-    }
     double Q = q - mdm;
     if (!(Q > 0) || !isfinite(Q))
         return syf_error_set(SYF_ESINGULAR,
@@ -296,42 +245,38 @@ static double brent_fn(double theta, void *params)
  * REML deviance in (s_u, s_e). */
 static void second_order(syf_lmm_workspace *w)
 {
-    const size_t p = w->p, pp = p * p, S = w->S;
+    const syf_linalg_clstats *cs = w->cs;
+    const size_t p = w->p, pp = p * p, S = cs->S;
     const double lambda = w->lambda_cur;
     const double s_e = w->Q / (double)(w->n - p), s_u = lambda * s_e;
     w->s_e = s_e;
     w->s_u = s_u;
 
     /* Phi = s_e M^{-1} = s_e D S^{-1} D. */
-    memcpy(w->Phi, w->L, pp * sizeof *w->Phi);
-    gsl_matrix_view Pm = mat(w->Phi, p);
-    gsl_linalg_cholesky_invert(&Pm.matrix);
-    for (size_t j = 0; j < p; j++)
-        for (size_t l = 0; l < p; l++)
-            w->Phi[j * p + l] *= s_e * w->D[j] * w->D[l];
+    syf_linalg_chol_inverse_scaled(p, w->L, cs->spd->D, s_e, w->Phi);
 
     /* Residuals r = e0 - X delta: per class SS_s = sum S_g^2, SA_s = sum a_g S_g. */
     const double *dl = w->delta;
     double xd = 0;
     for (size_t j = 0; j < p; j++)
-        xd += w->Xte[j] * dl[j];
-    const double rr = w->rss0 - 2.0 * xd + quad(w->A, dl, dl, p);
+        xd += cs->Xte[j] * dl[j];
+    const double rr = cs->rss0 - 2.0 * xd + syf_linalg_quad(cs->A, dl, dl, p);
     for (size_t j = 0; j < p; j++) {
         double s = 0;
         for (size_t l = 0; l < p; l++)
-            s += w->A[j * p + l] * dl[l];
-        w->xr[j] = w->Xte[j] - s;
+            s += cs->A[j * p + l] * dl[l];
+        w->xr[j] = cs->Xte[j] - s;
     }
-    memcpy(w->Ke, w->A, pp * sizeof *w->Ke);
-    memcpy(w->K3, w->A, pp * sizeof *w->K3);
+    memcpy(w->Ke, cs->A, pp * sizeof *w->Ke);
+    memcpy(w->K3, cs->A, pp * sizeof *w->K3);
     memset(w->Ku, 0, pp * sizeof *w->Ku);
     memset(w->h, 0, p * sizeof *w->h);
     memcpy(w->v, w->xr, p * sizeof *w->v);
     double trW1 = 0, trW2 = 0, sum_e2SS = 0, sum_e3SS = 0;
     double Tuu0 = 0, Teu0 = 0, Yuu0 = 0, Yeu0 = 0, Gu0 = 0, sum_d2SS = 0;
     for (size_t s = 0; s < S; s++) {
-        const double ns = (double)w->cls_size[s], cnt = w->cls_cnt[s];
-        const double *Ks = w->K + s * pp, *ks = w->k + s * p;
+        const double ns = (double)cs->cls_size[s], cnt = cs->cls_cnt[s];
+        const double *Ks = cs->K + s * pp, *ks = cs->k + s * p;
         double *SAs = w->SA + s * p;
         double lg = log1p(ns * lambda);
         double e1 = -lambda / (1.0 + ns * lambda);
@@ -345,7 +290,7 @@ static void second_order(syf_lmm_workspace *w)
             SAs[j] = ks[j] - r;
             kd += ks[j] * dl[j];
         }
-        double SS = w->tau[s] - 2.0 * kd + quad(Ks, dl, dl, p);
+        double SS = cs->tau[s] - 2.0 * kd + syf_linalg_quad(Ks, dl, dl, p);
         w->SS[s] = SS;
         for (size_t i = 0; i < pp; i++) {
             w->Ke[i] += e2 * Ks[i];
@@ -392,14 +337,14 @@ static void second_order(syf_lmm_workspace *w)
     double Tee = trW2 - 2.0 * trPK3 + tr_prod(w->P1, w->Ke, p);
     double Teu = Teu0, Tuu = Tuu0 + tr_prod(w->P2, w->Ku, p);
     for (size_t s = 0; s < S; s++) {
-        double ns = (double)w->cls_size[s];
+        double ns = (double)cs->cls_size[s];
         double d = 1.0 / (s_e + ns * s_u);
-        Teu += d * d * tr_prod(w->P1, w->K + s * pp, p);
+        Teu += d * d * tr_prod(w->P1, cs->K + s * pp, p);
     }
     double rW2r = (rr + sum_e2SS) / se2, rW3r = (rr + sum_e3SS) / se3;
-    double Yee = rW3r - quad(w->Phi, w->v, w->v, p);
-    double Yuu = Yuu0 - quad(w->Phi, w->h, w->h, p);
-    double Yeu = Yeu0 - quad(w->Phi, w->v, w->h, p);
+    double Yee = rW3r - syf_linalg_quad(w->Phi, w->v, w->v, p);
+    double Yuu = Yuu0 - syf_linalg_quad(w->Phi, w->h, w->h, p);
+    double Yeu = Yeu0 - syf_linalg_quad(w->Phi, w->v, w->h, p);
     w->hess[0] = -Tuu + 2.0 * Yuu;
     w->hess[1] = w->hess[2] = -Teu + 2.0 * Yeu;
     w->hess[3] = -Tee + 2.0 * Yee;
@@ -411,42 +356,21 @@ static void second_order(syf_lmm_workspace *w)
 static double profile_slope(const syf_lmm_workspace *w) { return w->s_e * w->grad[0]; }
 
 /* ------------------------------------------------------------------------ */
-/* Steps 1-2. */
+/* Steps 1-2 (syf_linalg_clstats_*), and which columns vary within some
+ * cluster (for between-within df). */
 static int prepare(syf_lmm_workspace *w, size_t n, const double *X, const double *y,
                    const size_t *cluster, size_t G)
 {
-    const size_t p = w->p, pp = p * p;
-    double *A = w->A, yy = 0;
-    memset(A, 0, pp * sizeof *A);
-    memset(w->Xty, 0, p * sizeof *w->Xty);
-    memset(w->a, 0, G * p * sizeof *w->a);
-    memset(w->t, 0, G * sizeof *w->t);
-    memset(w->ng, 0, G * sizeof *w->ng);
+    const size_t p = w->p;
+    int st = syf_linalg_clstats_rows(w->cs, n, X, y, cluster, G);
+    if (st)
+        return st;
     for (size_t g = 0; g < G; g++)
         w->first[g] = SIZE_MAX;
     memset(w->varies, 0, p * sizeof *w->varies);
     for (size_t i = 0; i < n; i++) {
         const double *x = X + i * p;
         size_t g = cluster[i];
-        if (g >= G)
-            return syf_error_set(SYF_EINPUT, "cluster code %zu in row %zu is not below G = %zu", g,
-                                 i + 1, G);
-        if (!isfinite(y[i]))
-            return syf_error_set(SYF_EINPUT, "outcome is not finite in row %zu", i + 1);
-        for (size_t j = 0; j < p; j++)
-            if (!isfinite(x[j]))
-                return syf_error_set(SYF_EINPUT, "design matrix is not finite in row %zu, column %zu",
-                                     i + 1, j + 1);
-        w->ng[g]++;
-        yy += y[i] * y[i];
-        double *ag = w->a + g * p;
-        for (size_t j = 0; j < p; j++) {
-            double xj = x[j];
-            ag[j] += xj;
-            w->Xty[j] += xj * y[i];
-            for (size_t l = j; l < p; l++)
-                A[j * p + l] += xj * x[l];
-        }
         if (w->first[g] == SIZE_MAX) {
             w->first[g] = i;
         } else {
@@ -455,103 +379,14 @@ static int prepare(syf_lmm_workspace *w, size_t n, const double *X, const double
                 w->varies[j] |= x[j] != x0[j];
         }
     }
-    symmetrise(A, p);
-    size_t multi = 0, big = 0;
-    for (size_t g = 0; g < G; g++) {
-        if (w->ng[g] == 0)
-            return syf_error_set(SYF_EINPUT, "cluster code %zu has no rows", g);
-        multi += w->ng[g] > 1;
-        big = w->ng[g] > big ? w->ng[g] : big;
-    }
-    w->nbig = (double)big;
+    size_t multi = 0;
+    for (size_t g = 0; g < G; g++)
+        multi += w->cs->ng[g] > 1;
     if (multi == 0)
         return syf_error_set(SYF_EINPUT, "every cluster has a single row: the random-intercept "
                                          "and residual variances are not separately identified");
-
-    /* OLS: scale X'X to unit diagonal, check its spectrum, solve. */
-    for (size_t j = 0; j < p; j++) {
-        if (!(A[j * p + j] > 0))
-            return syf_error_set(SYF_ESINGULAR,
-                                 "design matrix is singular: column %zu is all zeros", j + 1);
-        w->D[j] = 1.0 / sqrt(A[j * p + j]);
-    }
-    for (size_t j = 0; j < p; j++)
-        for (size_t l = 0; l < p; l++)
-            w->escr[j * p + l] = w->L[j * p + l] = A[j * p + l] * w->D[j] * w->D[l];
-    gsl_matrix_view Em = mat(w->escr, p);
-    gsl_vector_view ev = gsl_vector_view_array(w->eval, p);
-    gsl_eigen_symm(&Em.matrix, &ev.vector, w->eig);
-    double lmin = w->eval[0], lmax = w->eval[0];
-    for (size_t j = 1; j < p; j++) {
-        lmin = fmin(lmin, w->eval[j]);
-        lmax = fmax(lmax, w->eval[j]);
-    }
-    gsl_matrix_view Lm = mat(w->L, p);
-    if (!(lmin > LMM_COLLINEAR_TOL * lmax && lmin > LMM_PD_TOL))
-        return syf_error_set(SYF_ESINGULAR,
-                             "design matrix is singular (collinear columns?) - e.g. a regressor "
-                             "that is a combination of others, or constant like the intercept");
-    gsl_linalg_cholesky_decomp1(&Lm.matrix);
-    w->lmin = lmin;
-    for (size_t j = 0; j < p; j++)
-        w->b0[j] = w->D[j] * w->Xty[j];
-    gsl_vector_view bv = gsl_vector_view_array(w->b0, p);
-    gsl_linalg_cholesky_svx(&Lm.matrix, &bv.vector);
-    for (size_t j = 0; j < p; j++)
-        w->b0[j] *= w->D[j];
-
-    /* Second pass: OLS residuals. */
-    double rss = 0;
-    memset(w->Xte, 0, p * sizeof *w->Xte);
-    for (size_t i = 0; i < n; i++) {
-        const double *x = X + i * p;
-        double e = y[i];
-        for (size_t j = 0; j < p; j++)
-            e -= x[j] * w->b0[j];
-        rss += e * e;
-        for (size_t j = 0; j < p; j++)
-            w->Xte[j] += x[j] * e;
-        w->t[cluster[i]] += e;
-    }
-    /* Residuals at the rounding level of y: an exact fit. */
-    if (!(rss > LMM_EXACT_FIT_TOL * yy))
-        return syf_error_set(SYF_ESINGULAR, "the residual sum of squares is zero: the "
-                                            "regressors fit the outcome exactly");
-    w->rss0 = rss;
-
-    /* Size classes. */
-    for (size_t g = 0; g < G; g++)
-        w->cls[w->ng[g]] = SIZE_MAX;
-    size_t S = 0;
-    for (size_t g = 0; g < G; g++) {
-        size_t sz = w->ng[g];
-        if (w->cls[sz] == SIZE_MAX) {
-            if (S == w->S_max) /* cannot happen: S (S + 1) / 2 <= n */
-                return syf_error_set(SYF_ERUNTIME, "too many distinct cluster sizes");
-            w->cls[sz] = S;
-            w->cls_size[S] = sz;
-            w->cls_cnt[S] = 0;
-            w->tau[S] = 0;
-            memset(w->K + S * pp, 0, pp * sizeof *w->K);
-            memset(w->k + S * p, 0, p * sizeof *w->k);
-            S++;
-        }
-        size_t s = w->cls[sz];
-        const double *ag = w->a + g * p;
-        double tg = w->t[g];
-        double *Ks = w->K + s * pp, *ks = w->k + s * p;
-        w->cls_cnt[s] += 1.0;
-        w->tau[s] += tg * tg;
-        for (size_t j = 0; j < p; j++) {
-            ks[j] += ag[j] * tg;
-            for (size_t l = j; l < p; l++)
-                Ks[j * p + l] += ag[j] * ag[l];
-        }
-    }
-    for (size_t s = 0; s < S; s++)
-        symmetrise(w->K + s * pp, p);
-    w->S = S;
-    return SYF_OK;
+    return syf_linalg_clstats_ols(w->cs, n, X, y, cluster, G, w->L, LMM_COLLINEAR_TOL,
+                                  LMM_PD_TOL, LMM_EXACT_FIT_TOL);
 }
 
 /* Step 4: the REML estimate of lambda; leaves the profile evaluated there. */
@@ -689,7 +524,7 @@ int syf_lmm_fit(syf_lmm_workspace *w, size_t n, const double *X, const double *y
     const double lambda = boundary ? 0.0 : w->lambda_cur;
     const double s_e = w->s_e, s_u = boundary ? 0.0 : w->s_u;
     for (size_t j = 0; j < p; j++)
-        w->beta[j] = w->b0[j] + w->delta[j];
+        w->beta[j] = w->cs->b0[j] + w->delta[j];
     for (size_t j = 0; j < p; j++)
         for (size_t l = 0; l <= j; l++) {
             double c = 0.5 * (w->Phi[j * p + l] + w->Phi[l * p + j]);
@@ -732,10 +567,7 @@ int syf_lmm_fit(syf_lmm_workspace *w, size_t n, const double *X, const double *y
         w->stat[j] = tstat;
         w->df[j] = df;
         if (isfinite(df) && df > 0 && isfinite(se) && se > 0) {
-            double q = gsl_cdf_tdist_Qinv(alpha / 2, df);
-            w->pval[j] = 2.0 * gsl_cdf_tdist_Q(fabs(tstat), df);
-            w->lo[j] = w->beta[j] - q * se;
-            w->hi[j] = w->beta[j] + q * se;
+            syf_linalg_wald_t(w->beta[j], se, df, alpha, &w->pval[j], &w->lo[j], &w->hi[j]);
         } else {
             w->pval[j] = w->lo[j] = w->hi[j] = NAN;
         }

@@ -12,9 +12,10 @@
  *      for collinearity (as in ols.c).
  *   2. Newton from b = 0: score U = X'(y - mu) and information
  *      I = X'WX in one pass; the scaled information D I D (D = diag^{-1/2})
- *      is inverted through its eigen-decomposition (GSL), which doubles as
+ *      is inverted through its eigen-decomposition (GSL, via
+ *      syf_linalg_spd_inverse in linalg.c, as in cox.c), which doubles as
  *      the singularity check; step = I^{-1} U, halved while it lowers the
- *      log-likelihood.  Stop when every |step_j| <= 1e-10 (1 + |b_j|).
+ *      log-likelihood (syf_linalg_newton_*, shared with cox.c).  Stop when every |step_j| <= 1e-10 (1 + |b_j|).
  *   3. A fit that does not converge, or whose information becomes singular,
  *      is diagnosed: if some fitted probabilities are numerically 0 or 1 the
  *      data are (quasi-)separated (SYF_ESINGULAR), otherwise SYF_ERUNTIME.
@@ -22,12 +23,10 @@
  *      sandwich over per-cluster score sums (G x p accumulator).
  */
 #include "syfosim/logit.h"
+#include "linalg.h"
 #include "syfosim/error.h"
 
 #include <gsl/gsl_cdf.h>
-#include <gsl/gsl_eigen.h>
-#include <gsl/gsl_matrix.h>
-#include <gsl/gsl_vector.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,28 +41,26 @@
 struct syf_logit_workspace {
     size_t n_max, p, G_max;
     /* p x p */
-    double *info, *S, *Q, *vmodel, *vcov, *meat;
+    double *info, *tmp, *vmodel, *vcov, *meat;
     /* p */
-    double *D, *lambda, *b, *btry, *step, *U, *se, *stat, *pval, *lo, *hi;
+    double *b, *btry, *step, *U, *se, *stat, *pval, *lo, *hi;
     /* n_max */
     double *mu;
     /* G_max x p */
     double *gscore;
-    gsl_eigen_symmv_workspace *eig;
+    syf_linalg_spd *spd; /* inverses of the information (and the collinearity check) */
 };
 
 void syf_logit_free(syf_logit_workspace *w)
 {
     if (!w)
         return;
-    double **pp[] = {&w->info, &w->S,    &w->Q,    &w->vmodel, &w->vcov, &w->meat,
-                     &w->D,    &w->lambda, &w->b,  &w->btry,   &w->step, &w->U,
-                     &w->se,   &w->stat, &w->pval, &w->lo,     &w->hi,   &w->mu,
-                     &w->gscore};
+    double **pp[] = {&w->info, &w->tmp,  &w->vmodel, &w->vcov, &w->meat, &w->b,
+                     &w->btry, &w->step, &w->U,      &w->se,   &w->stat, &w->pval,
+                     &w->lo,   &w->hi,   &w->mu,     &w->gscore};
     for (size_t i = 0; i < sizeof pp / sizeof pp[0]; i++)
         free(*pp[i]);
-    if (w->eig)
-        gsl_eigen_symmv_free(w->eig);
+    syf_linalg_spd_free(w->spd);
     free(w);
 }
 
@@ -80,15 +77,13 @@ syf_logit_workspace *syf_logit_alloc(size_t n_max, size_t p, size_t G_max)
     size_t pp = p * p;
     int ok = 1;
 #define ALLOC(f, cnt) ok = ok && ((w->f = calloc((cnt) > 0 ? (size_t)(cnt) : 1u, sizeof *w->f)) != NULL)
-    ALLOC(info, pp); ALLOC(S, pp); ALLOC(Q, pp); ALLOC(vmodel, pp); ALLOC(vcov, pp);
-    ALLOC(meat, pp);
-    ALLOC(D, p); ALLOC(lambda, p); ALLOC(b, p); ALLOC(btry, p); ALLOC(step, p); ALLOC(U, p);
+    ALLOC(info, pp); ALLOC(tmp, pp); ALLOC(vmodel, pp); ALLOC(vcov, pp); ALLOC(meat, pp);
+    ALLOC(b, p); ALLOC(btry, p); ALLOC(step, p); ALLOC(U, p);
     ALLOC(se, p); ALLOC(stat, p); ALLOC(pval, p); ALLOC(lo, p); ALLOC(hi, p);
     ALLOC(mu, n_max);
     ALLOC(gscore, G_max * p);
 #undef ALLOC
-    if (ok)
-        ok = (w->eig = gsl_eigen_symmv_alloc(p)) != NULL;
+    ok = ok && (w->spd = syf_linalg_spd_alloc(p, SYF_LINALG_VECTORS)) != NULL;
     if (!ok) {
         syf_logit_free(w);
         return NULL;
@@ -102,34 +97,7 @@ syf_logit_workspace *syf_logit_alloc(size_t n_max, size_t p, size_t G_max)
  * (a zero diagonal, or an eigenvalue ratio below the tolerance). */
 static int spd_inverse(syf_logit_workspace *w, const double *A, double *Ainv)
 {
-    size_t p = w->p;
-    for (size_t j = 0; j < p; j++) {
-        double a = A[j * p + j];
-        if (!(a > 0) || !isfinite(a))
-            return 0;
-        w->D[j] = 1.0 / sqrt(a);
-    }
-    for (size_t j = 0; j < p; j++)
-        for (size_t l = j; l < p; l++)
-            w->S[j * p + l] = w->S[l * p + j] = A[j * p + l] * w->D[j] * w->D[l];
-    gsl_matrix_view Sm = gsl_matrix_view_array(w->S, p, p), Qm = gsl_matrix_view_array(w->Q, p, p);
-    gsl_vector_view lv = gsl_vector_view_array(w->lambda, p);
-    gsl_eigen_symmv(&Sm.matrix, &lv.vector, &Qm.matrix, w->eig);
-    double lmin = w->lambda[0], lmax = w->lambda[0];
-    for (size_t j = 1; j < p; j++) {
-        lmin = fmin(lmin, w->lambda[j]);
-        lmax = fmax(lmax, w->lambda[j]);
-    }
-    if (!(lmin > SYF_LOGIT_COLLINEAR_TOL * lmax))
-        return 0;
-    for (size_t j = 0; j < p; j++)
-        for (size_t l = j; l < p; l++) {
-            double s = 0;
-            for (size_t k = 0; k < p; k++)
-                s += w->Q[j * p + k] * w->Q[l * p + k] / w->lambda[k];
-            Ainv[j * p + l] = Ainv[l * p + j] = s * w->D[j] * w->D[l];
-        }
-    return 1;
+    return syf_linalg_spd_inverse(w->spd, A, SYF_LOGIT_COLLINEAR_TOL, Ainv) == SYF_LINALG_OK;
 }
 
 /* log(1 + exp(x)) without overflow. */
@@ -150,6 +118,19 @@ static double loglik_at(syf_logit_workspace *w, size_t n, const double *X, const
         w->mu[i] = eta >= 0 ? 1.0 / (1.0 + exp(-eta)) : exp(eta) / (1.0 + exp(eta));
     }
     return ll;
+}
+
+/* loglik_at() as the objective of syf_linalg_newton_step(). */
+typedef struct {
+    syf_logit_workspace *w;
+    size_t n;
+    const double *X, *y;
+} loglik_ctx;
+
+static double loglik_fn(void *ctx, const double *b)
+{
+    const loglik_ctx *c = ctx;
+    return loglik_at(c->w, c->n, c->X, c->y, b);
 }
 
 /* Score and information at the current w->mu. */
@@ -224,19 +205,9 @@ int syf_logit_fit(syf_logit_workspace *w, size_t n, const double *X, const doubl
     }
     int robust = type != SYF_LOGIT_VCOV_MODEL;
     if (robust && cluster) {
-        if (G < 2)
-            return syf_error_set(SYF_EINPUT,
-                                 "need at least 2 clusters for cluster-robust standard errors, "
-                                 "got %zu",
-                                 G);
-        if (G > w->G_max)
-            return syf_error_set(SYF_EINPUT, "%zu clusters exceed the workspace size %zu", G,
-                                 w->G_max);
-        for (size_t i = 0; i < n; i++)
-            if (cluster[i] >= G)
-                return syf_error_set(SYF_EINPUT,
-                                     "cluster code %zu in row %zu is not below G = %zu",
-                                     cluster[i], i + 1, G);
+        int st = syf_linalg_check_clusters(n, cluster, G, w->G_max);
+        if (st)
+            return st;
     } else if (robust) {
         G = n;
     } else {
@@ -245,12 +216,8 @@ int syf_logit_fit(syf_logit_workspace *w, size_t n, const double *X, const doubl
 
     /* 1. Collinearity: X'X (the information at b = 0 up to the factor 1/4). */
     memset(w->info, 0, p * p * sizeof *w->info);
-    for (size_t i = 0; i < n; i++) {
-        const double *x = X + i * p;
-        for (size_t j = 0; j < p; j++)
-            for (size_t l = j; l < p; l++)
-                w->info[j * p + l] += x[j] * x[l];
-    }
+    for (size_t i = 0; i < n; i++)
+        syf_linalg_outer_add(w->info, X + i * p, p);
     for (size_t j = 0; j < p; j++)
         if (!(w->info[j * p + j] > 0))
             return syf_error_set(SYF_ESINGULAR,
@@ -264,6 +231,7 @@ int syf_logit_fit(syf_logit_workspace *w, size_t n, const double *X, const doubl
     memset(w->b, 0, p * sizeof *w->b);
     double ll = loglik_at(w, n, X, y, w->b);
     const double ll_null = ll;
+    loglik_ctx ctx = {w, n, X, y};
     int iter = 0, converged = 0;
     while (!converged) {
         score_info(w, n, X, y);
@@ -272,28 +240,9 @@ int syf_logit_fit(syf_logit_workspace *w, size_t n, const double *X, const doubl
         if (iter == SYF_LOGIT_MAX_ITER)
             return diagnose_failure(w, n, 0, iter);
         iter++;
-        for (size_t j = 0; j < p; j++) {
-            double s = 0;
-            for (size_t l = 0; l < p; l++)
-                s += w->vmodel[j * p + l] * w->U[l];
-            w->step[j] = s;
-        }
-        double ll_try = ll;
-        for (int half = 0; half < 40; half++) {
-            for (size_t j = 0; j < p; j++)
-                w->btry[j] = w->b[j] + w->step[j];
-            ll_try = loglik_at(w, n, X, y, w->btry);
-            if (ll_try >= ll - 1e-12 * fabs(ll))
-                break;
-            for (size_t j = 0; j < p; j++)
-                w->step[j] *= 0.5;
-        }
-        converged = 1;
-        for (size_t j = 0; j < p; j++) {
-            if (!(fabs(w->step[j]) <= SYF_LOGIT_STEP_TOL * (1.0 + fabs(w->btry[j]))))
-                converged = 0;
-            w->b[j] = w->btry[j];
-        }
+        double ll_try = syf_linalg_newton_step(p, w->vmodel, w->U, w->b, ll, loglik_fn, &ctx,
+                                               w->step, w->btry);
+        converged = syf_linalg_newton_accept(p, w->step, w->btry, SYF_LOGIT_STEP_TOL, w->b);
         if (!isfinite(ll_try))
             return diagnose_failure(w, n, 1, iter);
         ll = ll_try;
@@ -325,47 +274,23 @@ int syf_logit_fit(syf_logit_workspace *w, size_t n, const double *X, const doubl
                     w->step[j] = r * X[g * p + j];
                 s = w->step;
             }
-            for (size_t j = 0; j < p; j++)
-                for (size_t l = j; l < p; l++)
-                    w->meat[j * p + l] += s[j] * s[l];
+            syf_linalg_outer_add(w->meat, s, p);
         }
-        for (size_t j = 0; j < p; j++)
-            for (size_t l = 0; l < j; l++)
-                w->meat[j * p + l] = w->meat[l * p + j];
+        syf_linalg_symmetrise(w->meat, p);
         double factor = 1.0;
         if (type == SYF_LOGIT_VCOV_CR1 || type == SYF_LOGIT_VCOV_CR1S)
             factor = (double)G / (double)(G - 1);
         if (type == SYF_LOGIT_VCOV_CR1S)
             factor *= (double)(n - 1) / (double)(n - p);
-        /* vcov = B M B: first S = M B (Q as scratch), then B S. */
-        for (size_t j = 0; j < p; j++)
-            for (size_t l = 0; l < p; l++) {
-                double s = 0;
-                for (size_t k = 0; k < p; k++)
-                    s += w->meat[j * p + k] * w->vmodel[k * p + l];
-                w->Q[j * p + l] = s;
-            }
-        for (size_t j = 0; j < p; j++)
-            for (size_t l = 0; l < p; l++) {
-                double s = 0;
-                for (size_t k = 0; k < p; k++)
-                    s += w->vmodel[j * p + k] * w->Q[k * p + l];
-                w->vcov[j * p + l] = factor * s;
-            }
-        for (size_t j = 0; j < p; j++)
-            for (size_t l = 0; l < j; l++)
-                w->vcov[j * p + l] = w->vcov[l * p + j] =
-                    0.5 * (w->vcov[j * p + l] + w->vcov[l * p + j]);
+        /* vcov = B M B (B = vmodel, M = meat). */
+        syf_linalg_sandwich_loops(p, w->vmodel, w->meat, factor, w->tmp, w->vcov);
     }
 
     double zc = gsl_cdf_ugaussian_Pinv(0.5 + 0.5 * level);
     for (size_t j = 0; j < p; j++) {
-        double se = sqrt(w->vcov[j * p + j]);
-        w->se[j] = se;
-        w->stat[j] = w->b[j] / se;
-        w->pval[j] = 2.0 * gsl_cdf_ugaussian_Q(fabs(w->stat[j]));
-        w->lo[j] = w->b[j] - zc * se;
-        w->hi[j] = w->b[j] + zc * se;
+        w->se[j] = sqrt(w->vcov[j * p + j]);
+        syf_linalg_wald_normal(w->b[j], w->se[j], zc, &w->stat[j], &w->pval[j], &w->lo[j],
+                               &w->hi[j]);
     }
     res->n = n;
     res->p = p;

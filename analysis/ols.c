@@ -7,9 +7,9 @@
  *
  * Outline of syf_ols_fit():
  *   1. X'X and X'y in one pass over the rows.  X'X is scaled to unit diagonal
- *      (S = D X'X D) and its eigenvalues checked for (near) collinearity;
- *      then Cholesky of S gives b, (X'X)^{-1} and L = D^{-1} chol(S), the
- *      Cholesky factor of X'X itself.
+ *      (S = D X'X D) and its eigenvalues checked for (near) collinearity
+ *      (syf_linalg_spd_*, linalg.c); then Cholesky of S gives b, (X'X)^{-1}
+ *      and L = D^{-1} chol(S), the Cholesky factor of X'X itself.
  *   2. Residuals, then the rows are bucketed by cluster (counting sort).
  *   3. Per cluster: B_g = X_g'X_g and s_g = X_g'e_g.  For CR2/CR3, the
  *      eigen-decomposition of M_g = L^{-1} B_g L^{-T} (p x p, eigenvalues in
@@ -24,10 +24,10 @@
  *      which is O(G p^2) per coefficient instead of O(G^2) or O(n^2).
  */
 #include "syfosim/ols.h"
+#include "linalg.h"
 #include "syfosim/error.h"
 
 #include <gsl/gsl_blas.h>
-#include <gsl/gsl_cdf.h>
 #include <gsl/gsl_eigen.h>
 #include <gsl/gsl_linalg.h>
 #include <gsl/gsl_matrix.h>
@@ -46,10 +46,10 @@ struct syf_ols_workspace {
     size_t bad_cluster;
 
     /* p x p */
-    double *A, *D, *Schol, *L, *Ainv, *meat, *vcov;
+    double *A, *Schol, *L, *Ainv, *meat, *vcov;
     double *B, *C, *M, *Q, *F, *T;
     /* p */
-    double *b, *Xty, *z, *lambda, *s, *u, *v, *wv, *k;
+    double *b, *Xty, *lambda, *s, *u, *v, *wv, *k;
     double *se, *stat, *df, *pval, *lo, *hi;
     /* Satterthwaite accumulators, p each and p x p x p for sum k k' */
     double *sum_d, *sum_k2, *sum_d2, *sum_dk2, *KK;
@@ -58,6 +58,7 @@ struct syf_ols_workspace {
     size_t *order, *start;
 
     gsl_eigen_symmv_workspace *eig;
+    syf_linalg_spd *spd; /* the collinearity check of X'X; spd->D scales it */
 };
 
 const char *syf_vcov_type_name(syf_vcov_type type)
@@ -87,17 +88,18 @@ void syf_ols_free(syf_ols_workspace *w)
 {
     if (!w)
         return;
-    double **pp[] = {&w->A,  &w->D,    &w->Schol, &w->L,      &w->Ainv,    &w->meat, &w->vcov,
-                     &w->B,  &w->C,    &w->M,     &w->Q,      &w->F,       &w->T,    &w->b,
-                     &w->Xty, &w->z,   &w->lambda, &w->s,     &w->u,       &w->v,    &w->wv,
-                     &w->k,  &w->se,   &w->stat,  &w->df,     &w->pval,    &w->lo,   &w->hi,
-                     &w->sum_d, &w->sum_k2, &w->sum_d2, &w->sum_dk2, &w->KK, &w->e};
+    double **pp[] = {&w->A,  &w->Schol, &w->L,     &w->Ainv,   &w->meat,    &w->vcov, &w->B,
+                     &w->C,  &w->M,     &w->Q,     &w->F,      &w->T,       &w->b,    &w->Xty,
+                     &w->lambda, &w->s, &w->u,     &w->v,      &w->wv,      &w->k,    &w->se,
+                     &w->stat, &w->df,  &w->pval,  &w->lo,     &w->hi,      &w->sum_d,
+                     &w->sum_k2, &w->sum_d2, &w->sum_dk2, &w->KK, &w->e};
     for (size_t i = 0; i < sizeof pp / sizeof pp[0]; i++)
         free(*pp[i]);
     free(w->order);
     free(w->start);
     if (w->eig)
         gsl_eigen_symmv_free(w->eig);
+    syf_linalg_spd_free(w->spd);
     free(w);
 }
 
@@ -115,17 +117,17 @@ syf_ols_workspace *syf_ols_alloc(size_t n_max, size_t p, size_t G_max)
     size_t pp = p * p;
     int ok = 1;
 #define ALLOC(f, cnt) ok = ok && ((w->f = calloc((cnt) > 0 ? (size_t)(cnt) : 1u, sizeof *w->f)) != NULL)
-    ALLOC(A, pp); ALLOC(D, p); ALLOC(Schol, pp); ALLOC(L, pp); ALLOC(Ainv, pp);
+    ALLOC(A, pp); ALLOC(Schol, pp); ALLOC(L, pp); ALLOC(Ainv, pp);
     ALLOC(meat, pp); ALLOC(vcov, pp); ALLOC(B, pp); ALLOC(C, pp); ALLOC(M, pp);
     ALLOC(Q, pp); ALLOC(F, pp); ALLOC(T, pp);
-    ALLOC(b, p); ALLOC(Xty, p); ALLOC(z, p); ALLOC(lambda, p); ALLOC(s, p); ALLOC(u, p);
+    ALLOC(b, p); ALLOC(Xty, p); ALLOC(lambda, p); ALLOC(s, p); ALLOC(u, p);
     ALLOC(v, p); ALLOC(wv, p); ALLOC(k, p); ALLOC(se, p); ALLOC(stat, p); ALLOC(df, p);
     ALLOC(pval, p); ALLOC(lo, p); ALLOC(hi, p);
     ALLOC(sum_d, p); ALLOC(sum_k2, p); ALLOC(sum_d2, p); ALLOC(sum_dk2, p); ALLOC(KK, pp * p);
     ALLOC(e, n_max); ALLOC(order, n_max); ALLOC(start, G_max + 1);
 #undef ALLOC
-    if (ok)
-        ok = (w->eig = gsl_eigen_symmv_alloc(p)) != NULL;
+    ok = ok && (w->eig = gsl_eigen_symmv_alloc(p)) != NULL;
+    ok = ok && (w->spd = syf_linalg_spd_alloc(p, SYF_LINALG_VECTORS)) != NULL;
     if (!ok) {
         syf_ols_free(w);
         return NULL;
@@ -160,34 +162,21 @@ static int factor_xtx(syf_ols_workspace *w, size_t n, const double *X, const dou
     memset(w->Xty, 0, p * sizeof *w->Xty);
     for (size_t i = 0; i < n; i++) {
         const double *x = X + i * p;
-        for (size_t j = 0; j < p; j++) {
-            double xj = x[j];
-            w->Xty[j] += xj * y[i];
-            for (size_t l = j; l < p; l++)
-                A[j * p + l] += xj * x[l];
-        }
+        for (size_t j = 0; j < p; j++)
+            w->Xty[j] += x[j] * y[i];
+        syf_linalg_outer_add(A, x, p);
     }
-    for (size_t j = 0; j < p; j++)
-        for (size_t l = 0; l < j; l++)
-            A[j * p + l] = A[l * p + j];
+    syf_linalg_symmetrise(A, p);
 
-    for (size_t j = 0; j < p; j++) {
-        if (!(A[j * p + j] > 0))
-            return syf_error_set(SYF_ESINGULAR,
-                                 "design matrix is singular: column %zu is all zeros", j + 1);
-        w->D[j] = 1.0 / sqrt(A[j * p + j]);
-    }
-    /* S = D A D (unit diagonal); check its spectrum. */
-    for (size_t j = 0; j < p; j++)
-        for (size_t l = 0; l < p; l++)
-            w->Schol[j * p + l] = w->M[j * p + l] = A[j * p + l] * w->D[j] * w->D[l];
-    eigen(w, w->M, w->lambda, w->Q);
-    double lmin = w->lambda[0], lmax = w->lambda[0];
-    for (size_t j = 1; j < p; j++) {
-        lmin = fmin(lmin, w->lambda[j]);
-        lmax = fmax(lmax, w->lambda[j]);
-    }
-    if (!(lmin > SYF_OLS_COLLINEAR_TOL * lmax))
+    /* S = D A D (unit diagonal) into Schol; check its spectrum.  An infinite
+     * diagonal (SYF_LINALG_NONFINITE_DIAG) goes on to that check. */
+    size_t bad = 0;
+    if (syf_linalg_spd_scale(w->spd, A, SYF_LINALG_FULL, &bad) == SYF_LINALG_ZERO_DIAG)
+        return syf_error_set(SYF_ESINGULAR,
+                             "design matrix is singular: column %zu is all zeros", bad + 1);
+    const double *D = w->spd->D;
+    memcpy(w->Schol, w->spd->S, p * p * sizeof *w->Schol);
+    if (syf_linalg_spd_check(w->spd, SYF_OLS_COLLINEAR_TOL, 0.0) != SYF_LINALG_OK)
         return syf_error_set(SYF_ESINGULAR,
                              "design matrix is singular (collinear columns?) - e.g. a regressor "
                              "that is a combination of others, or constant like the intercept");
@@ -197,25 +186,15 @@ static int factor_xtx(syf_ols_workspace *w, size_t n, const double *X, const dou
         return syf_error_set(SYF_ESINGULAR, "design matrix is singular (collinear columns?)");
 
     /* b: S (D^{-1} b) = D X'y. */
-    for (size_t j = 0; j < p; j++)
-        w->z[j] = w->D[j] * w->Xty[j];
-    gsl_vector_view zv = vec(w->z, p);
-    gsl_linalg_cholesky_svx(&S.matrix, &zv.vector);
-    for (size_t j = 0; j < p; j++)
-        w->b[j] = w->D[j] * w->z[j];
+    syf_linalg_chol_solve_scaled(p, w->Schol, D, w->Xty, w->b);
 
     /* L = D^{-1} chol(S) (lower), the Cholesky factor of X'X. */
     for (size_t j = 0; j < p; j++)
         for (size_t l = 0; l < p; l++)
-            w->L[j * p + l] = l <= j ? w->Schol[j * p + l] / w->D[j] : 0.0;
+            w->L[j * p + l] = l <= j ? w->Schol[j * p + l] / D[j] : 0.0;
 
     /* (X'X)^{-1} = D S^{-1} D. */
-    memcpy(w->Ainv, w->Schol, p * p * sizeof *w->Ainv);
-    gsl_matrix_view Ai = mat(w->Ainv, p);
-    gsl_linalg_cholesky_invert(&Ai.matrix);
-    for (size_t j = 0; j < p; j++)
-        for (size_t l = 0; l < p; l++)
-            w->Ainv[j * p + l] *= w->D[j] * w->D[l];
+    syf_linalg_chol_inverse_scaled(p, w->Schol, D, 1.0, w->Ainv);
     return SYF_OK;
 }
 
@@ -233,15 +212,11 @@ static int cluster_terms(syf_ols_workspace *w, const double *X, const size_t *ro
         size_t i = rows[r];
         const double *x = X + i * p;
         double ei = w->e[i];
-        for (size_t j = 0; j < p; j++) {
+        for (size_t j = 0; j < p; j++)
             s[j] += x[j] * ei;
-            for (size_t l = j; l < p; l++)
-                B[j * p + l] += x[j] * x[l];
-        }
+        syf_linalg_outer_add(B, x, p);
     }
-    for (size_t j = 0; j < p; j++)
-        for (size_t l = 0; l < j; l++)
-            B[j * p + l] = B[l * p + j];
+    syf_linalg_symmetrise(B, p);
 
     if (type != SYF_VCOV_CR2 && type != SYF_VCOV_CR3)
         return SYF_OK;
@@ -368,30 +343,13 @@ int syf_ols_fit(syf_ols_workspace *w, size_t n, const double *X, const double *y
 
     /* Clusters: bucket the rows (counting sort, stable). */
     if (cluster) {
-        if (G < 2)
-            return syf_error_set(SYF_EINPUT, "need at least 2 clusters for cluster-robust "
-                                             "standard errors, got %zu", G);
-        if (G > w->G_max)
-            return syf_error_set(SYF_EINPUT, "%zu clusters exceed the workspace size %zu", G,
-                                 w->G_max);
-        size_t *start = w->start;
-        memset(start, 0, (G + 1) * sizeof *start);
-        for (size_t i = 0; i < n; i++) {
-            if (cluster[i] >= G)
-                return syf_error_set(SYF_EINPUT, "cluster code %zu in row %zu is not below G = %zu",
-                                     cluster[i], i + 1, G);
-            start[cluster[i] + 1]++;
-        }
-        for (size_t g = 0; g < G; g++) {
-            if (start[g + 1] == 0)
+        int st = syf_linalg_check_clusters(n, cluster, G, w->G_max);
+        if (st)
+            return st;
+        syf_linalg_group(n, cluster, G, w->start, w->order);
+        for (size_t g = 0; g < G; g++)
+            if (w->start[g + 1] == w->start[g])
                 return syf_error_set(SYF_EINPUT, "cluster code %zu has no rows", g);
-            start[g + 1] += start[g];
-        }
-        for (size_t i = 0; i < n; i++)
-            w->order[start[cluster[i]]++] = i;
-        for (size_t g = G; g > 0; g--)
-            start[g] = start[g - 1];
-        start[0] = 0;
     } else {
         G = n;
     }
@@ -440,29 +398,17 @@ int syf_ols_fit(syf_ols_workspace *w, size_t n, const double *X, const double *y
             }
             u = w->u;
         }
-        for (size_t j = 0; j < p; j++)
-            for (size_t l = j; l < p; l++)
-                w->meat[j * p + l] += u[j] * u[l];
+        syf_linalg_outer_add(w->meat, u, p);
         if (want_df)
             satterthwaite_add(w);
     }
-    for (size_t j = 0; j < p; j++)
-        for (size_t l = 0; l < j; l++)
-            w->meat[j * p + l] = w->meat[l * p + j];
+    syf_linalg_symmetrise(w->meat, p);
 
     /* V = Ainv meat Ainv (times the CR1 factor). */
-    gsl_matrix_view Ai = mat(w->Ainv, p), Me = mat(w->meat, p), Cm = mat(w->C, p),
-                    Vm = mat(w->vcov, p);
-    gsl_blas_dsymm(CblasLeft, CblasUpper, 1.0, &Ai.matrix, &Me.matrix, 0.0, &Cm.matrix);
-    gsl_blas_dgemm(CblasNoTrans, CblasNoTrans, 1.0, &Cm.matrix, &Ai.matrix, 0.0, &Vm.matrix);
     double factor = 1.0;
     if (type == SYF_VCOV_CR1)
         factor = (double)G / (double)(G - 1) * (double)(n - 1) / (double)(n - p);
-    for (size_t j = 0; j < p; j++)
-        for (size_t l = 0; l <= j; l++) {
-            double a = 0.5 * (w->vcov[j * p + l] + w->vcov[l * p + j]) * factor;
-            w->vcov[j * p + l] = w->vcov[l * p + j] = a;
-        }
+    syf_linalg_sandwich_blas(p, w->Ainv, w->meat, factor, w->C, w->vcov);
 
     double alpha = 1.0 - level;
     for (size_t j = 0; j < p; j++) {
@@ -485,10 +431,7 @@ int syf_ols_fit(syf_ols_workspace *w, size_t n, const double *X, const double *y
         w->stat[j] = t;
         w->df[j] = df;
         if (isfinite(df) && df > 0 && isfinite(se)) {
-            double q = gsl_cdf_tdist_Qinv(alpha / 2, df);
-            w->pval[j] = isnan(t) ? NAN : 2.0 * gsl_cdf_tdist_Q(fabs(t), df);
-            w->lo[j] = w->b[j] - q * se;
-            w->hi[j] = w->b[j] + q * se;
+            syf_linalg_wald_t(w->b[j], se, df, alpha, &w->pval[j], &w->lo[j], &w->hi[j]);
         } else { /* degenerate (e.g. a perfect fit): no reference distribution */
             w->pval[j] = w->lo[j] = w->hi[j] = NAN;
         }

@@ -622,6 +622,21 @@ static int cmp_key(const void *a, const void *b)
     return (p->i > q->i) - (p->i < q->i);
 }
 
+/* |x - c| + 1e-8 at the k-th distinct value of the sorted x[0..n) counted
+ * outwards from the cutoff: from the end (left side) or from the start
+ * (right side); 0 if there are fewer than k. */
+static double kth_distinct_distance(const double *x, size_t n, int from_end, size_t k, double c)
+{
+    size_t cnt = 0;
+    for (size_t t = 0; t < n; t++) {
+        size_t i = from_end ? n - 1 - t : t;
+        if (t == 0 || x[i] != x[from_end ? i + 1 : i - 1])
+            if (++cnt == k)
+                return fabs(x[i] - c) + 1e-8;
+    }
+    return 0;
+}
+
 static double quantile_type2(const double *xs, size_t n, double p)
 {
     double np = (double)n * p;
@@ -768,22 +783,8 @@ int syf_rd_fit(syf_rd_workspace *w, size_t n, const double *y, const double *x, 
             (1 - (double)M_side[0] / (double)L.n >= 0.1 || 1 - (double)M_side[1] / (double)R.n >= 0.1)) {
             /* 10th distinct value from the cutoff on each side */
             bwcheck = 1;
-            size_t cnt = 0, lim = M_side[0] < 10 ? M_side[0] : 10;
-            double dl = 0, dr = 0;
-            for (size_t i = L.n; i-- > 0;)
-                if (i == L.n - 1 || L.x[i] != L.x[i + 1])
-                    if (++cnt == lim) {
-                        dl = fabs(L.x[i] - c) + 1e-8;
-                        break;
-                    }
-            cnt = 0;
-            lim = M_side[1] < 10 ? M_side[1] : 10;
-            for (size_t i = 0; i < R.n; i++)
-                if (i == 0 || R.x[i] != R.x[i - 1])
-                    if (++cnt == lim) {
-                        dr = fabs(R.x[i] - c) + 1e-8;
-                        break;
-                    }
+            double dl = kth_distinct_distance(L.x, L.n, 1, M_side[0] < 10 ? M_side[0] : 10, c);
+            double dr = kth_distinct_distance(R.x, R.n, 0, M_side[1] < 10 ? M_side[1] : 10, c);
             bw_min = dl > dr ? dl : dr;
             cbw = cbw > bw_min ? cbw : bw_min;
         }

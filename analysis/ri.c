@@ -11,6 +11,7 @@
  * without refitting.
  */
 #include "syfosim/ri.h"
+#include "linalg.h"
 #include "syfosim/error.h"
 #include "syfosim/wildboot.h"
 
@@ -275,11 +276,9 @@ int syf_ri_test(syf_ri_workspace *w, size_t n, const double *X, const double *y,
         return syf_error_set(SYF_EINPUT, "randomization inference: more strata (%zu) than "
                                          "clusters (%zu)", S, G);
     /* Group the clusters by stratum (counting sort, clusters in code order). */
-    memset(w->sstart, 0, (S + 1) * sizeof *w->sstart);
     memset(w->ntreat, 0, S * sizeof *w->ntreat);
     size_t G1 = 0;
     for (size_t g = 0; g < G; g++) {
-        w->sstart[w->cl_stratum[g] + 1]++;
         w->ntreat[w->cl_stratum[g]] += w->treat[g];
         G1 += w->treat[g];
     }
@@ -287,12 +286,7 @@ int syf_ri_test(syf_ri_workspace *w, size_t n, const double *X, const double *y,
         return syf_error_set(SYF_EINPUT, "randomization inference: %s cluster is %s; need "
                                          "treated and control clusters",
                              G1 == 0 ? "no" : "every", "treated");
-    for (size_t s = 0; s < S; s++)
-        w->sstart[s + 1] += w->sstart[s];
-    for (size_t s = 0; s < S; s++)
-        w->perm[s] = w->sstart[s];
-    for (size_t g = 0; g < G; g++)
-        w->members[w->perm[w->cl_stratum[g]]++] = g;
+    syf_linalg_group(G, w->cl_stratum, S, w->sstart, w->members);
     w->S = S;
 
     /* The observed analysis (also checks X, y and that every cluster has rows). */

@@ -19,6 +19,7 @@
  * evaluations of p(r) behind the interval reuse the same draws cheaply.
  */
 #include "syfosim/wildboot.h"
+#include "linalg.h"
 #include "syfosim/error.h"
 #include "syfosim/ols.h"
 
@@ -345,25 +346,17 @@ int syf_test_invert(gsl_root_fsolver *solver, double (*pfun)(double r, void *par
 static int invert_xtx(syf_wild_workspace *w)
 {
     size_t p = w->p;
-    for (size_t l = 0; l < p; l++) {
-        if (!(w->A[l * p + l] > 0))
-            return syf_error_set(SYF_ESINGULAR, "design matrix is singular");
-        w->D[l] = 1.0 / sqrt(w->A[l * p + l]);
-    }
-    for (size_t l = 0; l < p; l++)
-        for (size_t m = 0; m < p; m++)
-            w->Ainv[l * p + m] = w->A[l * p + m] * w->D[l] * w->D[m];
+    if (syf_linalg_unit_diag(p, w->A, w->D, NULL) == SYF_LINALG_ZERO_DIAG)
+        return syf_error_set(SYF_ESINGULAR, "design matrix is singular");
+    syf_linalg_scale(p, w->A, w->D, SYF_LINALG_FULL, w->Ainv);
     /* Positive definite: syf_ols_fit has checked the spectrum of this same
      * unit-diagonal matrix, so the Cholesky factorisation cannot fail. */
     gsl_matrix_view S = gsl_matrix_view_array(w->Ainv, p, p);
     int st = gsl_linalg_cholesky_decomp1(&S.matrix);
     if (st == GSL_SUCCESS)
-        st = gsl_linalg_cholesky_invert(&S.matrix);
+        st = syf_linalg_chol_inverse_scaled(p, w->Ainv, w->D, 1.0, w->Ainv);
     if (st != GSL_SUCCESS)
         return syf_error_set(SYF_ESINGULAR, "design matrix is singular (collinear columns?)");
-    for (size_t l = 0; l < p; l++)
-        for (size_t m = 0; m < p; m++)
-            w->Ainv[l * p + m] *= w->D[l] * w->D[m];
     return SYF_OK;
 }
 
@@ -394,15 +387,9 @@ int syf_wild_test(syf_wild_workspace *w, size_t n, const double *X, const double
     /* X'X and its inverse. */
     double *A = w->A;
     memset(A, 0, p * p * sizeof *A);
-    for (size_t i = 0; i < n; i++) {
-        const double *x = X + i * p;
-        for (size_t l = 0; l < p; l++)
-            for (size_t m = l; m < p; m++)
-                A[l * p + m] += x[l] * x[m];
-    }
-    for (size_t l = 0; l < p; l++)
-        for (size_t m = 0; m < l; m++)
-            A[l * p + m] = A[m * p + l];
+    for (size_t i = 0; i < n; i++)
+        syf_linalg_outer_add(A, X + i * p, p);
+    syf_linalg_symmetrise(A, p);
     if ((st = invert_xtx(w)))
         return st;
     for (size_t l = 0; l < p; l++)

@@ -9,10 +9,13 @@
 
 int syf_cmd_run(int argc, char **argv);
 int syf_cmd_diagnose(int argc, char **argv);
+int syf_cmd_sweep(int argc, char **argv);
+int syf_cmd_merge(int argc, char **argv);
 int syf_cmd_calibrate(int argc, char **argv);
 int syf_cmd_check(int argc, char **argv);
 int syf_cmd_explain(int argc, char **argv);
 int syf_cmd_estimate(int argc, char **argv);
 int syf_cmd_power(int argc, char **argv);
+int syf_cmd_report(int argc, char **argv);
 
 #endif

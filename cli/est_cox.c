@@ -52,6 +52,15 @@ int est_cox(const est_opts *o, const syf_dataset *d, est_table *out)
         st = est_numeric(d, "event", o->event, &event);
     if (st == SYF_OK)
         st = check_binary(d, "event", o->event, event, "1 = event, 0 = censored");
+    for (size_t i = 0; st == SYF_OK && i < n; i++)
+        if (!(time[i] >= 0)) {
+            size_t idx = 0;
+            syf_dataset_column_find(d, o->outcome, &idx);
+            st = syf_error_set(SYF_EINPUT,
+                               "%s:%zu: --outcome %s: '%s' is a negative duration (accepted: "
+                               "times >= 0)",
+                               d->path, d->line[i], o->outcome, d->cols[idx].str[i]);
+        }
     if (st == SYF_OK)
         st = est_design_matrix(o, d, &X1);
     if (st == SYF_OK && !(X = malloc((n ? n : 1) * p * sizeof *X)))

@@ -70,9 +70,9 @@ int est_factor(const syf_dataset *d, const char *opt, const char *col, size_t **
                size_t *n_levels, const char ***levels);
 
 int est_ols(const est_opts *o, const syf_dataset *d, est_table *out);
+int est_sc(const est_opts *o, const syf_dataset *d, est_table *out), est_rd(const est_opts *o, const syf_dataset *d, est_table *out);
 int est_did(const est_opts *o, const syf_dataset *d, est_table *out), est_cs(const est_opts *o, const syf_dataset *d, est_table *out);
 int est_lmm(const est_opts *o, const syf_dataset *d, est_table *out), est_gee(const est_opts *o, const syf_dataset *d, est_table *out);
-int est_sc(const est_opts *o, const syf_dataset *d, est_table *out), est_rd(const est_opts *o, const syf_dataset *d, est_table *out);
 int est_cox(const est_opts *o, const syf_dataset *d, est_table *out), est_logit(const est_opts *o, const syf_dataset *d, est_table *out), est_ipw(const est_opts *o, const syf_dataset *d, est_table *out);
 
 #endif

@@ -14,11 +14,14 @@ static const struct {
 } commands[] = {
     {"run", syf_cmd_run, "simulate one replication and write register-like CSVs"},
     {"diagnose", syf_cmd_diagnose, "Monte Carlo diagnosis of the scenario's design"},
+    {"sweep", syf_cmd_sweep, "diagnose the design over a grid of scenario settings"},
+    {"merge", syf_cmd_merge, "combine --shard results of diagnose or sweep"},
     {"calibrate", syf_cmd_calibrate, "compare simulated statistics with calibration targets"},
     {"check", syf_cmd_check, "validate a scenario file"},
     {"explain", syf_cmd_explain, "print a scenario with every default filled in"},
     {"estimate", syf_cmd_estimate, "run an estimator on any CSV file"},
     {"power", syf_cmd_power, "analytic power and sample size (crt, stepped wedge)"},
+    {"report", syf_cmd_report, "write a self-contained HTML report of a run or diagnosis"},
 };
 
 static void usage(FILE *f)

@@ -15,8 +15,11 @@ echo "== one replication of the pilot trial (scenarios/msyfo-triage.ini)"
 echo
 echo "== diagnosis of the design: replications with the effect and under the null"
 "$BIN" diagnose scenarios/msyfo-triage.ini --threads "$THREADS" --null --out "$OUT"
-end=$(date +%s)
 echo
 echo "results in $OUT/: persons.csv spells.csv services.csv summary.csv trial.csv"
 echo "  estimates.csv triage.csv diagnosis.csv replicates.csv km.png km.svg scenario.ini"
+end=$(date +%s)
 echo "make demo took $((end - start)) s after the build"
+echo
+echo "== report"
+"$BIN" report "$OUT"

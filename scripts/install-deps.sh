@@ -3,7 +3,8 @@
 # As root: installs the missing ones with apt-get.  Otherwise: prints the one
 # apt-get line to run and exits 1.  Used by `make demo`, `make deps` and CI.
 set -eu
-PKGS="gcc make libgsl-dev libcsv-dev libcmocka-dev libinih-dev librandom123-dev gnuplot-nox"
+PKGS="gcc make libgsl-dev libcsv-dev libcmocka-dev libinih-dev librandom123-dev gnuplot-nox openmpi-bin libopenmpi-dev"
+PKGS="$PKGS ${SYF_EXTRA_PKGS:-}" # optional extras, e.g. SYF_EXTRA_PKGS=chromium for make test-browser
 missing=""
 for p in $PKGS; do
     if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then

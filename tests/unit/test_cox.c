@@ -23,6 +23,7 @@
 #include "syfosim/dataset.h"
 #include "syfosim/error.h"
 
+#define TEST_UTIL_FIXTURES
 #include "test_util.h"
 
 #include <gsl/gsl_linalg.h>
@@ -34,26 +35,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define assert_rel(got, want, tol) assert_rel_(got, want, tol, #got, __FILE__, __LINE__)
-static void assert_rel_(double got, double want, double tol, const char *expr, const char *file,
-                        int line)
-{
-    double scale = want != 0 ? fabs(want) : 1.0;
-    if (!(fabs(got - want) <= tol * scale)) {
-        print_error("%s:%d: %s = %.17g, want %.17g (rel. error %.3g > %.3g)\n", file, line, expr,
-                    got, want, fabs(got - want) / scale, tol);
-        fail();
-    }
-}
-
-static void check_ok(int st)
-{
-    if (st != SYF_OK) {
-        print_error("status %d: %s\n", st, syf_error_message());
-        fail();
-    }
-}
 
 /* ------------------------------------------------------------------------ */
 /* lung: time, status (1/2 -> 0/1), age, sex, inst (18 institutions). */
@@ -68,22 +49,17 @@ typedef struct {
 
 static void lung_load(lung_data *L)
 {
-    check_ok(syf_dataset_read("tests/data/lung.csv", &L->d));
-    const double *status, *age, *sex;
-    check_ok(syf_dataset_column_numeric(L->d, "time", &L->time));
-    check_ok(syf_dataset_column_numeric(L->d, "status", &status));
-    check_ok(syf_dataset_column_numeric(L->d, "age", &age));
-    check_ok(syf_dataset_column_numeric(L->d, "sex", &sex));
+    static const char *const cols[] = {"age", "sex"};
+    size_t p;
+    L->d = test_read("tests/data/lung.csv");
     L->n = L->d->n_rows;
-    L->X = malloc(2 * L->n * sizeof *L->X);
+    L->time = test_column(L->d, "time");
+    const double *status = test_column(L->d, "status");
+    L->X = test_design(L->d, 0, cols, 2, NULL, &p);
+    L->inst = test_factor(L->d, "inst", &L->G, NULL);
     L->ev = malloc(L->n * sizeof *L->ev);
-    L->inst = malloc(L->n * sizeof *L->inst);
-    check_ok(syf_dataset_column_factor(L->d, "inst", L->inst, &L->G, NULL));
-    for (size_t i = 0; i < L->n; i++) {
-        L->X[2 * i] = age[i];
-        L->X[2 * i + 1] = sex[i];
+    for (size_t i = 0; i < L->n; i++)
         L->ev[i] = status[i] - 1;
-    }
 }
 
 static void lung_free(lung_data *L)

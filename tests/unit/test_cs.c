@@ -27,6 +27,7 @@
 #include "syfosim/cs.h"
 #include "syfosim/dataset.h"
 #include "syfosim/error.h"
+#define TEST_UTIL_FIXTURES
 #include "test_util.h"
 
 #include <gsl/gsl_randist.h>
@@ -35,26 +36,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define assert_rel(got, want, tol) assert_rel_(got, want, tol, #got, __FILE__, __LINE__)
-static void assert_rel_(double got, double want, double tol, const char *expr, const char *file,
-                        int line)
-{
-    double scale = want != 0 ? fabs(want) : 1.0;
-    if (!(fabs(got - want) <= tol * scale)) {
-        print_error("%s:%d: %s = %.17g, want %.17g (rel. error %.3g > %.3g)\n", file, line, expr,
-                    got, want, fabs(got - want) / scale, tol);
-        fail();
-    }
-}
-
-static void check_ok(int st)
-{
-    if (st != SYF_OK) {
-        print_error("status %d: %s\n", st, syf_error_message());
-        fail();
-    }
-}
 
 /* ------------------------------------------------------------------------ */
 /* mpdta as a balanced matrix. */
@@ -66,15 +47,11 @@ typedef struct {
 
 static void mpdta_load(panel *p)
 {
-    syf_dataset *d;
-    check_ok(syf_dataset_read("tests/data/mpdta.csv", &d));
-    const double *lemp, *year, *ft;
-    check_ok(syf_dataset_column_numeric(d, "lemp", &lemp));
-    check_ok(syf_dataset_column_numeric(d, "year", &year));
-    check_ok(syf_dataset_column_numeric(d, "first.treat", &ft));
-    size_t *unit = malloc(d->n_rows * sizeof *unit), *tc = malloc(d->n_rows * sizeof *tc);
-    check_ok(syf_dataset_column_factor(d, "countyreal", unit, &p->n, NULL));
-    check_ok(syf_dataset_column_factor(d, "year", tc, &p->T, NULL));
+    syf_dataset *d = test_read("tests/data/mpdta.csv");
+    const double *lemp = test_column(d, "lemp"), *year = test_column(d, "year"),
+                 *ft = test_column(d, "first.treat");
+    size_t *unit = test_factor(d, "countyreal", &p->n, NULL),
+           *tc = test_factor(d, "year", &p->T, NULL);
     assert_int_equal(p->n, 500);
     assert_int_equal(p->T, 5);
     p->Y = malloc(p->n * p->T * sizeof *p->Y);

@@ -32,6 +32,7 @@
 #include "syfosim/did.h"
 #include "syfosim/error.h"
 #include "syfosim/ols.h"
+#define TEST_UTIL_FIXTURES
 #include "test_util.h"
 
 #include <gsl/gsl_randist.h>
@@ -40,26 +41,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define assert_rel(got, want, tol) assert_rel_(got, want, tol, #got, __FILE__, __LINE__)
-static void assert_rel_(double got, double want, double tol, const char *expr, const char *file,
-                        int line)
-{
-    double scale = want != 0 ? fabs(want) : 1.0;
-    if (!(fabs(got - want) <= tol * scale)) {
-        print_error("%s:%d: %s = %.17g, want %.17g (rel. error %.3g > %.3g)\n", file, line, expr,
-                    got, want, fabs(got - want) / scale, tol);
-        fail();
-    }
-}
-
-static void check_ok(int st)
-{
-    if (st != SYF_OK) {
-        print_error("status %d: %s\n", st, syf_error_message());
-        fail();
-    }
-}
 
 /* ------------------------------------------------------------------------ */
 /* mpdta in long form (rows as in the file), coded. */
@@ -73,20 +54,14 @@ typedef struct {
 
 static void mp_load(mp *m)
 {
-    syf_dataset *d;
-    check_ok(syf_dataset_read("tests/data/mpdta.csv", &d));
-    const double *lemp, *year, *ft, *lpop, *county;
-    check_ok(syf_dataset_column_numeric(d, "lemp", &lemp));
-    check_ok(syf_dataset_column_numeric(d, "year", &year));
-    check_ok(syf_dataset_column_numeric(d, "first.treat", &ft));
-    check_ok(syf_dataset_column_numeric(d, "lpop", &lpop));
-    check_ok(syf_dataset_column_numeric(d, "countyreal", &county));
+    syf_dataset *d = test_read("tests/data/mpdta.csv");
+    const double *lemp = test_column(d, "lemp"), *year = test_column(d, "year"),
+                 *ft = test_column(d, "first.treat"), *lpop = test_column(d, "lpop"),
+                 *county = test_column(d, "countyreal");
     size_t n = m->n = d->n_rows;
-    m->unit = malloc(n * sizeof *m->unit);
-    m->period = malloc(n * sizeof *m->period);
+    m->unit = test_factor(d, "countyreal", &m->nU, NULL);
+    m->period = test_factor(d, "year", &m->T, NULL);
     m->state = malloc(n * sizeof *m->state);
-    check_ok(syf_dataset_column_factor(d, "countyreal", m->unit, &m->nU, NULL));
-    check_ok(syf_dataset_column_factor(d, "year", m->period, &m->T, NULL));
     m->y = malloc(n * sizeof *m->y);
     m->lpop = malloc(n * sizeof *m->lpop);
     m->year = malloc(n * sizeof *m->year);

@@ -32,6 +32,7 @@
 #include "syfosim/error.h"
 #include "syfosim/gee.h"
 #include "syfosim/ols.h"
+#define TEST_UTIL_FIXTURES
 #include "test_util.h"
 
 #include <gsl/gsl_blas.h>
@@ -44,77 +45,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define assert_rel(got, want, tol) assert_rel_(got, want, tol, #got, __FILE__, __LINE__)
-static void assert_rel_(double got, double want, double tol, const char *expr, const char *file,
-                        int line)
-{
-    double scale = want != 0 ? fabs(want) : 1.0;
-    if (!(fabs(got - want) <= tol * scale)) {
-        print_error("%s:%d: %s = %.17g, want %.17g (rel. error %.3g > %.3g)\n", file, line, expr,
-                    got, want, fabs(got - want) / scale, tol);
-        fail();
-    }
-}
-
-static void check_ok(int st)
-{
-    if (st != SYF_OK) {
-        print_error("status %d: %s\n", st, syf_error_message());
-        fail();
-    }
-}
-
-typedef struct {
-    syf_dataset *d;
-    size_t n, p, G;
-    double *X;
-    const double *y;
-    size_t *cl;
-} fixture;
-
-static void fixture_load(fixture *f, const char *path, const char *yname, const char *const *cols,
-                         size_t ncols, const char *cluster, const char *time)
-{
-    check_ok(syf_dataset_read(path, &f->d));
-    f->n = f->d->n_rows;
-    check_ok(syf_dataset_column_numeric(f->d, yname, &f->y));
-    f->cl = malloc(f->n * sizeof *f->cl);
-    check_ok(syf_dataset_column_factor(f->d, cluster, f->cl, &f->G, NULL));
-    size_t *tc = malloc(f->n * sizeof *tc), T = 1;
-    if (time)
-        check_ok(syf_dataset_column_factor(f->d, time, tc, &T, NULL));
-    f->p = 1 + ncols + (T - 1);
-    f->X = calloc(f->n * f->p, sizeof *f->X);
-    for (size_t i = 0; i < f->n; i++)
-        f->X[i * f->p] = 1;
-    for (size_t j = 0; j < ncols; j++) {
-        const double *c;
-        check_ok(syf_dataset_column_numeric(f->d, cols[j], &c));
-        for (size_t i = 0; i < f->n; i++)
-            f->X[i * f->p + 1 + j] = c[i];
-    }
-    if (time)
-        for (size_t i = 0; i < f->n; i++)
-            if (tc[i] > 0)
-                f->X[i * f->p + ncols + tc[i]] = 1;
-    free(tc);
-}
-
-static void fixture_free(fixture *f)
-{
-    free(f->X);
-    free(f->cl);
-    syf_dataset_free(f->d);
-}
-
 /* ------------------------------------------------------------------------ */
 
 static void test_petersen_reference(void **state)
 {
     (void)state;
-    fixture f;
+    test_fixture f;
     const char *cols[] = {"x"};
-    fixture_load(&f, "tests/data/petersen.csv", "y", cols, 1, "firm", NULL);
+    test_fixture_load(&f, "tests/data/petersen.csv", "y", cols, 1, "firm", NULL);
     syf_gee_workspace *w = syf_gee_alloc(f.n, f.p, f.G);
     assert_non_null(w);
     syf_gee_result r;
@@ -148,15 +86,15 @@ static void test_petersen_reference(void **state)
     assert_rel(r.estimate[1], 0.98123925641291, 1e-7);
     assert_rel(r.alpha, 0.50896826461827, 1e-8);
     syf_gee_free(w);
-    fixture_free(&f);
+    test_fixture_free(&f);
 }
 
 static void test_stepped_wedge_reference(void **state)
 {
     (void)state;
-    fixture f;
+    test_fixture f;
     const char *cols[] = {"treat", "age"};
-    fixture_load(&f, "tests/data/stepped_wedge.csv", "y", cols, 2, "cluster", "period");
+    test_fixture_load(&f, "tests/data/stepped_wedge.csv", "y", cols, 2, "cluster", "period");
     assert_int_equal(f.p, 7);
     syf_gee_workspace *w = syf_gee_alloc(f.n, f.p, f.G);
     syf_gee_result r;
@@ -186,16 +124,16 @@ static void test_stepped_wedge_reference(void **state)
     assert_rel(r.scale, 5.4416563105588, 1e-9);
     assert_rel(r.p_value[1], 0.00043016806862861, 1e-7);
     syf_gee_free(w);
-    fixture_free(&f);
+    test_fixture_free(&f);
 }
 
 /* Balanced clusters with identical covariate patterns: GLS = OLS. */
 static void test_sleep_reference(void **state)
 {
     (void)state;
-    fixture f;
+    test_fixture f;
     const char *cols[] = {"Days"};
-    fixture_load(&f, "tests/data/sleep.csv", "Reaction", cols, 1, "Subject", NULL);
+    test_fixture_load(&f, "tests/data/sleep.csv", "Reaction", cols, 1, "Subject", NULL);
     syf_gee_workspace *w = syf_gee_alloc(f.n, f.p, f.G);
     syf_gee_result r;
     check_ok(syf_gee_fit(w, f.n, f.X, f.y, f.cl, f.G, 0.95, &r));
@@ -209,73 +147,15 @@ static void test_sleep_reference(void **state)
     assert_rel(r.alpha, 0.57602881069593, 1e-10);
     assert_rel(r.scale, 2251.3978748915, 1e-10);
     syf_gee_free(w);
-    fixture_free(&f);
+    test_fixture_free(&f);
 }
 
 /* ------------------------------------------------------------------------ */
-/* Naive implementation with explicit R_g. */
-
-typedef struct {
-    size_t n, p, G;
-    double *X, *y;
-    size_t *cl;
-} rdata;
-
-/* G clusters of sizes 1..maxsize (cluster 0 has at least 2 rows), columns 1,
- * x (within), z (cluster-level); rows interleaved. */
-static void rdata_make(rdata *d, gsl_rng *rng, size_t G, size_t maxsize, double su)
-{
-    size_t *sz = malloc(G * sizeof *sz), n = 0;
-    for (size_t g = 0; g < G; g++) {
-        sz[g] = 1 + gsl_rng_uniform_int(rng, maxsize);
-        if (g == 0 && sz[g] < 2)
-            sz[g] = 2;
-        n += sz[g];
-    }
-    d->n = n;
-    d->p = 3;
-    d->G = G;
-    d->X = malloc(n * 3 * sizeof *d->X);
-    d->y = malloc(n * sizeof *d->y);
-    d->cl = malloc(n * sizeof *d->cl);
-    size_t i = 0;
-    for (size_t g = 0; g < G; g++) {
-        double z = gsl_ran_gaussian(rng, 1.0), u = gsl_ran_gaussian(rng, sqrt(su));
-        for (size_t k = 0; k < sz[g]; k++, i++) {
-            double x = gsl_ran_gaussian(rng, 1.0) + 0.5 * z;
-            d->X[3 * i] = 1;
-            d->X[3 * i + 1] = x;
-            d->X[3 * i + 2] = z;
-            d->y[i] = 1 + 0.5 * x - 0.3 * z + u + gsl_ran_gaussian(rng, 1.0 + 0.5 * fabs(x));
-            d->cl[i] = g;
-        }
-    }
-    for (size_t a = n - 1; a > 0; a--) {
-        size_t b = gsl_rng_uniform_int(rng, a + 1);
-        for (size_t j = 0; j < 3; j++) {
-            double t = d->X[3 * a + j];
-            d->X[3 * a + j] = d->X[3 * b + j];
-            d->X[3 * b + j] = t;
-        }
-        double t = d->y[a];
-        d->y[a] = d->y[b];
-        d->y[b] = t;
-        size_t c = d->cl[a];
-        d->cl[a] = d->cl[b];
-        d->cl[b] = c;
-    }
-    free(sz);
-}
-
-static void rdata_free(rdata *d)
-{
-    free(d->X);
-    free(d->y);
-    free(d->cl);
-}
+/* Naive implementation with explicit R_g (data: test_cldata, test_util.h,
+ * with a heteroscedastic error of sd 1 + |x|/2). */
 
 /* Explicit GEE: returns alpha; fills beta[3], vcov[9] (robust). */
-static double naive_gee(const rdata *d, double *beta, double *vcov)
+static double naive_gee(const test_cldata *d, double *beta, double *vcov)
 {
     const size_t n = d->n, p = 3, G = d->G;
     size_t *rows = malloc(n * sizeof *rows);
@@ -380,8 +260,8 @@ static void test_matches_naive(void **state)
     gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
     gsl_rng_set(rng, 20240611);
     for (int rep = 0; rep < 6; rep++) {
-        rdata d;
-        rdata_make(&d, rng, 5 + 2 * rep, 2 + rep, rep == 3 ? 0.0 : 1.0);
+        test_cldata d;
+        test_cldata_make(&d, rng, 5 + 2 * rep, 2 + rep, rep == 3 ? 0.0 : 1.0, 1.0, 0.5);
         syf_gee_workspace *w = syf_gee_alloc(d.n, d.p, d.G);
         syf_gee_result r;
         check_ok(syf_gee_fit(w, d.n, d.X, d.y, d.cl, d.G, 0.95, &r));
@@ -394,7 +274,7 @@ static void test_matches_naive(void **state)
                 assert_near(r.vcov[j * 3 + l], V[j * 3 + l], 1e-9 * sqrt(V[j * 4] * V[l * 4]));
         }
         syf_gee_free(w);
-        rdata_free(&d);
+        test_cldata_free(&d);
     }
     gsl_rng_free(rng);
 }
@@ -406,8 +286,8 @@ static void test_singletons_are_ols_hc0(void **state)
     (void)state;
     gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
     gsl_rng_set(rng, 4);
-    rdata d;
-    rdata_make(&d, rng, 40, 1, 1.0);
+    test_cldata d;
+    test_cldata_make(&d, rng, 40, 1, 1.0, 1.0, 0.5);
     /* cluster 0 was given 2 rows: split it */
     size_t G = d.n;
     for (size_t i = 0; i < d.n; i++)
@@ -437,7 +317,7 @@ static void test_singletons_are_ols_hc0(void **state)
     assert_rel(r.conf_high[1] - r.estimate[1], 1.6448536269514722 * r.std_error[1], 1e-12);
     syf_ols_free(wo);
     syf_gee_free(w);
-    rdata_free(&d);
+    test_cldata_free(&d);
     gsl_rng_free(rng);
 }
 
@@ -446,8 +326,8 @@ static void test_invariances(void **state)
     (void)state;
     gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
     gsl_rng_set(rng, 8);
-    rdata d;
-    rdata_make(&d, rng, 12, 6, 1.0);
+    test_cldata d;
+    test_cldata_make(&d, rng, 12, 6, 1.0, 1.0, 0.5);
     size_t n = d.n, G = d.G;
     syf_gee_workspace *w = syf_gee_alloc(n, 3, G);
     syf_gee_result r;
@@ -487,7 +367,7 @@ static void test_invariances(void **state)
     free(X3);
     free(y3);
     free(c3);
-    rdata_free(&d);
+    test_cldata_free(&d);
     gsl_rng_free(rng);
 }
 

@@ -32,6 +32,7 @@
 #include "syfosim/error.h"
 #include "syfosim/ipw.h"
 
+#define TEST_UTIL_FIXTURES
 #include "test_util.h"
 
 #include <gsl/gsl_linalg.h>
@@ -44,26 +45,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define assert_rel(got, want, tol) assert_rel_(got, want, tol, #got, __FILE__, __LINE__)
-static void assert_rel_(double got, double want, double tol, const char *expr, const char *file,
-                        int line)
-{
-    double scale = want != 0 ? fabs(want) : 1.0;
-    if (!(fabs(got - want) <= tol * scale)) {
-        print_error("%s:%d: %s = %.17g, want %.17g (rel. error %.3g > %.3g)\n", file, line, expr,
-                    got, want, fabs(got - want) / scale, tol);
-        fail();
-    }
-}
-
-static void check_ok(int st)
-{
-    if (st != SYF_OK) {
-        print_error("status %d: %s\n", st, syf_error_message());
-        fail();
-    }
-}
-
 /* [recomputed by hand in R 4.2.2: glm(z ~ x1 + x2, binomial, epsilon =
  * 1e-14); Hajek means; V = A^{-1} B A^{-T} for theta = (b, mu1, mu0), A the
  * analytic derivative (agrees with central differences to 5e-11), B =
@@ -71,24 +52,15 @@ static void check_ok(int st)
 static void test_example_reference(void **state)
 {
     (void)state;
-    syf_dataset *d;
-    check_ok(syf_dataset_read("tests/data/ipw_example.csv", &d));
-    const double *x1, *x2, *z, *y;
-    check_ok(syf_dataset_column_numeric(d, "x1", &x1));
-    check_ok(syf_dataset_column_numeric(d, "x2", &x2));
-    check_ok(syf_dataset_column_numeric(d, "z", &z));
-    check_ok(syf_dataset_column_numeric(d, "y", &y));
-    size_t n = d->n_rows, G;
-    size_t *cl = malloc(n * sizeof *cl);
-    check_ok(syf_dataset_column_factor(d, "clinic", cl, &G, NULL));
+    static const char *const cols[] = {"x1", "x2"};
+    syf_dataset *d = test_read("tests/data/ipw_example.csv");
+    const double *z = test_column(d, "z"), *y = test_column(d, "y");
+    size_t n = d->n_rows, G, p;
+    size_t *cl = test_factor(d, "clinic", &G, NULL);
     assert_int_equal(n, 200);
     assert_int_equal(G, 20);
-    double *X = malloc(3 * n * sizeof *X);
-    for (size_t i = 0; i < n; i++) {
-        X[3 * i] = 1;
-        X[3 * i + 1] = x1[i];
-        X[3 * i + 2] = x2[i];
-    }
+    double *X = test_design(d, 1, cols, 2, NULL, &p);
+    assert_int_equal(p, 3);
     syf_ipw_workspace *w = syf_ipw_alloc(n, 3, G);
     syf_ipw_result r;
     check_ok(syf_ipw_fit(w, n, X, z, y, NULL, 0, SYF_LOGIT_VCOV_CR0, 0.95, &r));

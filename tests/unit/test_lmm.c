@@ -36,6 +36,7 @@
 #include "syfosim/dataset.h"
 #include "syfosim/error.h"
 #include "syfosim/lmm.h"
+#define TEST_UTIL_FIXTURES
 #include "test_util.h"
 
 #include <gsl/gsl_blas.h>
@@ -48,81 +49,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* |got - want| <= tol * |want| (or <= tol when want == 0). */
-#define assert_rel(got, want, tol) assert_rel_(got, want, tol, #got, __FILE__, __LINE__)
-static void assert_rel_(double got, double want, double tol, const char *expr, const char *file,
-                        int line)
-{
-    double scale = want != 0 ? fabs(want) : 1.0;
-    if (!(fabs(got - want) <= tol * scale)) {
-        print_error("%s:%d: %s = %.17g, want %.17g (rel. error %.3g > %.3g)\n", file, line, expr,
-                    got, want, fabs(got - want) / scale, tol);
-        fail();
-    }
-}
-
-static void check_ok(int st)
-{
-    if (st != SYF_OK) {
-        print_error("status %d: %s\n", st, syf_error_message());
-        fail();
-    }
-}
-
-/* ------------------------------------------------------------------------ */
-/* A CSV file as y, X = [1, columns..., period dummies], cluster codes. */
-
-typedef struct {
-    syf_dataset *d;
-    size_t n, p, G;
-    double *X;
-    const double *y;
-    size_t *cl;
-} fixture;
-
-static void fixture_load(fixture *f, const char *path, const char *yname, const char *const *cols,
-                         size_t ncols, const char *cluster, const char *time)
-{
-    check_ok(syf_dataset_read(path, &f->d));
-    f->n = f->d->n_rows;
-    check_ok(syf_dataset_column_numeric(f->d, yname, &f->y));
-    f->cl = malloc(f->n * sizeof *f->cl);
-    check_ok(syf_dataset_column_factor(f->d, cluster, f->cl, &f->G, NULL));
-    size_t *tc = malloc(f->n * sizeof *tc), T = 1;
-    if (time)
-        check_ok(syf_dataset_column_factor(f->d, time, tc, &T, NULL));
-    f->p = 1 + ncols + (T - 1);
-    f->X = calloc(f->n * f->p, sizeof *f->X);
-    for (size_t i = 0; i < f->n; i++)
-        f->X[i * f->p] = 1;
-    for (size_t j = 0; j < ncols; j++) {
-        const double *c;
-        check_ok(syf_dataset_column_numeric(f->d, cols[j], &c));
-        for (size_t i = 0; i < f->n; i++)
-            f->X[i * f->p + 1 + j] = c[i];
-    }
-    if (time)
-        for (size_t i = 0; i < f->n; i++)
-            if (tc[i] > 0)
-                f->X[i * f->p + ncols + tc[i]] = 1;
-    free(tc);
-}
-
-static void fixture_free(fixture *f)
-{
-    free(f->X);
-    free(f->cl);
-    syf_dataset_free(f->d);
-}
-
 /* ------------------------------------------------------------------------ */
 
 static void test_sleep_reference(void **state)
 {
     (void)state;
-    fixture f;
+    test_fixture f;
     const char *cols[] = {"Days"};
-    fixture_load(&f, "tests/data/sleep.csv", "Reaction", cols, 1, "Subject", NULL);
+    test_fixture_load(&f, "tests/data/sleep.csv", "Reaction", cols, 1, "Subject", NULL);
     assert_int_equal(f.n, 180);
     assert_int_equal(f.G, 18);
     syf_lmm_workspace *w = syf_lmm_alloc(f.n, f.p, f.G);
@@ -190,15 +124,15 @@ static void test_sleep_reference(void **state)
     assert_rel(r.df[1], 161, 1e-15);
     assert_rel(r.estimate[1], 10.467285959596, 1e-10);
     syf_lmm_free(w);
-    fixture_free(&f);
+    test_fixture_free(&f);
 }
 
 static void test_petersen_reference(void **state)
 {
     (void)state;
-    fixture f;
+    test_fixture f;
     const char *cols[] = {"x"};
-    fixture_load(&f, "tests/data/petersen.csv", "y", cols, 1, "firm", NULL);
+    test_fixture_load(&f, "tests/data/petersen.csv", "y", cols, 1, "firm", NULL);
     assert_int_equal(f.n, 5000);
     assert_int_equal(f.G, 500);
     syf_lmm_workspace *w = syf_lmm_alloc(f.n, f.p, f.G);
@@ -233,7 +167,7 @@ static void test_petersen_reference(void **state)
     /* Cheap: the criterion is evaluated a few dozen times, not thousands. */
     assert_true(r.n_eval < 120);
     syf_lmm_free(w);
-    fixture_free(&f);
+    test_fixture_free(&f);
 }
 
 /* tests/data/stepped_wedge.csv: 10 clusters (office_A..J) x 5 periods,
@@ -244,9 +178,9 @@ static void test_petersen_reference(void **state)
 static void test_stepped_wedge_reference(void **state)
 {
     (void)state;
-    fixture f;
+    test_fixture f;
     const char *cols[] = {"treat", "age"};
-    fixture_load(&f, "tests/data/stepped_wedge.csv", "y", cols, 2, "cluster", "period");
+    test_fixture_load(&f, "tests/data/stepped_wedge.csv", "y", cols, 2, "cluster", "period");
     assert_int_equal(f.n, 209);
     assert_int_equal(f.G, 10);
     assert_int_equal(f.p, 7);
@@ -289,7 +223,7 @@ static void test_stepped_wedge_reference(void **state)
         assert_rel(r.df[j], 193, 1e-15);
     assert_rel(r.level, 0.9, 1e-15);
     syf_lmm_free(w);
-    fixture_free(&f);
+    test_fixture_free(&f);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -393,67 +327,6 @@ static double naive_satterthwaite(const naive_data *nd, double su, double se, si
     return 2 * var * var / v;
 }
 
-/* Random unbalanced data: G clusters of sizes drawn from 1..maxsize (at
- * least one of size >= 2), columns 1, x within, z cluster-level. */
-typedef struct {
-    size_t n, p, G;
-    double *X, *y;
-    size_t *cl;
-} rdata;
-
-static void rdata_make(rdata *d, gsl_rng *rng, size_t G, size_t maxsize, double su, double se)
-{
-    size_t *sz = malloc(G * sizeof *sz), n = 0;
-    for (size_t g = 0; g < G; g++) {
-        sz[g] = 1 + gsl_rng_uniform_int(rng, maxsize);
-        n += sz[g];
-    }
-    if (sz[0] < 2) {
-        n += 2 - sz[0];
-        sz[0] = 2;
-    }
-    d->n = n;
-    d->p = 3;
-    d->G = G;
-    d->X = malloc(n * 3 * sizeof *d->X);
-    d->y = malloc(n * sizeof *d->y);
-    d->cl = malloc(n * sizeof *d->cl);
-    size_t i = 0;
-    for (size_t g = 0; g < G; g++) {
-        double z = gsl_ran_gaussian(rng, 1.0), u = gsl_ran_gaussian(rng, sqrt(su));
-        for (size_t k = 0; k < sz[g]; k++, i++) {
-            double x = gsl_ran_gaussian(rng, 1.0) + 0.5 * z;
-            d->X[3 * i] = 1;
-            d->X[3 * i + 1] = x;
-            d->X[3 * i + 2] = z;
-            d->y[i] = 1 + 0.5 * x - 0.3 * z + u + gsl_ran_gaussian(rng, sqrt(se));
-            d->cl[i] = g;
-        }
-    }
-    /* Interleave the clusters: the estimator must not rely on row order. */
-    for (size_t a = n - 1; a > 0; a--) {
-        size_t b = gsl_rng_uniform_int(rng, a + 1);
-        for (size_t j = 0; j < 3; j++) {
-            double t = d->X[3 * a + j];
-            d->X[3 * a + j] = d->X[3 * b + j];
-            d->X[3 * b + j] = t;
-        }
-        double t = d->y[a];
-        d->y[a] = d->y[b];
-        d->y[b] = t;
-        size_t c = d->cl[a];
-        d->cl[a] = d->cl[b];
-        d->cl[b] = c;
-    }
-    free(sz);
-}
-
-static void rdata_free(rdata *d)
-{
-    free(d->X);
-    free(d->y);
-    free(d->cl);
-}
 
 static void test_matches_naive(void **state)
 {
@@ -461,8 +334,8 @@ static void test_matches_naive(void **state)
     gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
     gsl_rng_set(rng, 20240611);
     for (int rep = 0; rep < 6; rep++) {
-        rdata d;
-        rdata_make(&d, rng, 6 + rep, 7, rep == 5 ? 20.0 : 0.8, 1.0);
+        test_cldata d;
+        test_cldata_make(&d, rng, 6 + rep, 7, rep == 5 ? 20.0 : 0.8, 1.0, 0.0);
         naive_data nd = {d.n, d.p, d.X, d.y, d.cl};
         syf_lmm_workspace *w = syf_lmm_alloc(d.n, d.p, d.G);
         syf_lmm_result r;
@@ -513,7 +386,7 @@ static void test_matches_naive(void **state)
         assert_true(fabs(r.score[0]) * su < 1e-8 * d.n);
         assert_true(fabs(r.score[1]) * se < 1e-8 * d.n);
         syf_lmm_free(w);
-        rdata_free(&d);
+        test_cldata_free(&d);
     }
     gsl_rng_free(rng);
 }
@@ -525,8 +398,8 @@ static void test_invariances(void **state)
     (void)state;
     gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
     gsl_rng_set(rng, 7);
-    rdata d;
-    rdata_make(&d, rng, 9, 6, 1.0, 1.0);
+    test_cldata d;
+    test_cldata_make(&d, rng, 9, 6, 1.0, 1.0, 0.0);
     size_t n = d.n, p = d.p, G = d.G;
     syf_lmm_workspace *w = syf_lmm_alloc(n, p, G);
     syf_lmm_result r;
@@ -585,7 +458,7 @@ static void test_invariances(void **state)
     free(X3);
     free(y3);
     free(c3);
-    rdata_free(&d);
+    test_cldata_free(&d);
     gsl_rng_free(rng);
 }
 
@@ -697,8 +570,8 @@ static void test_large_lambda(void **state)
     (void)state;
     gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
     gsl_rng_set(rng, 5);
-    rdata d;
-    rdata_make(&d, rng, 30, 8, 1e4, 1.0);
+    test_cldata d;
+    test_cldata_make(&d, rng, 30, 8, 1e4, 1.0, 0.0);
     syf_lmm_workspace *w = syf_lmm_alloc(d.n, d.p, d.G);
     syf_lmm_result r;
     check_ok(syf_lmm_fit(w, d.n, d.X, d.y, d.cl, d.G, SYF_LMM_DF_SATTERTHWAITE, 0.95, &r));
@@ -711,7 +584,7 @@ static void test_large_lambda(void **state)
     assert_true(f >= f0);
     assert_true(fabs(r.score[0]) * r.var_cluster < 1e-8 * d.n);
     syf_lmm_free(w);
-    rdata_free(&d);
+    test_cldata_free(&d);
     gsl_rng_free(rng);
 }
 
@@ -720,9 +593,9 @@ static void test_workspace_reuse(void **state)
     (void)state;
     gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
     gsl_rng_set(rng, 9);
-    rdata a, b;
-    rdata_make(&a, rng, 12, 9, 1.0, 1.0);
-    rdata_make(&b, rng, 5, 4, 0.5, 2.0);
+    test_cldata a, b;
+    test_cldata_make(&a, rng, 12, 9, 1.0, 1.0, 0.0);
+    test_cldata_make(&b, rng, 5, 4, 0.5, 2.0, 0.0);
     size_t nmax = a.n > b.n ? a.n : b.n;
     syf_lmm_workspace *w = syf_lmm_alloc(nmax, 3, 12), *wb = syf_lmm_alloc(b.n, 3, 5);
     syf_lmm_result r, rb;
@@ -736,8 +609,8 @@ static void test_workspace_reuse(void **state)
     }
     syf_lmm_free(w);
     syf_lmm_free(wb);
-    rdata_free(&a);
-    rdata_free(&b);
+    test_cldata_free(&a);
+    test_cldata_free(&b);
     gsl_rng_free(rng);
 }
 

@@ -23,6 +23,7 @@
 #include "syfosim/error.h"
 #include "syfosim/logit.h"
 
+#define TEST_UTIL_FIXTURES
 #include "test_util.h"
 
 #include <gsl/gsl_linalg.h>
@@ -35,46 +36,20 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define assert_rel(got, want, tol) assert_rel_(got, want, tol, #got, __FILE__, __LINE__)
-static void assert_rel_(double got, double want, double tol, const char *expr, const char *file,
-                        int line)
-{
-    double scale = want != 0 ? fabs(want) : 1.0;
-    if (!(fabs(got - want) <= tol * scale)) {
-        print_error("%s:%d: %s = %.17g, want %.17g (rel. error %.3g > %.3g)\n", file, line, expr,
-                    got, want, fabs(got - want) / scale, tol);
-        fail();
-    }
-}
-
-static void check_ok(int st)
-{
-    if (st != SYF_OK) {
-        print_error("status %d: %s\n", st, syf_error_message());
-        fail();
-    }
-}
-
 /* ------------------------------------------------------------------------ */
 /* Petersen: logit of (y > 0) on 1, x; cluster = firm (500 firms). */
 
 static void test_petersen(void **state)
 {
     (void)state;
-    syf_dataset *d;
-    check_ok(syf_dataset_read("tests/data/petersen.csv", &d));
-    const double *x, *yc;
-    check_ok(syf_dataset_column_numeric(d, "x", &x));
-    check_ok(syf_dataset_column_numeric(d, "y", &yc));
-    size_t n = d->n_rows, G;
-    size_t *firm = malloc(n * sizeof *firm);
-    check_ok(syf_dataset_column_factor(d, "firm", firm, &G, NULL));
-    double *X = malloc(2 * n * sizeof *X), *y = malloc(n * sizeof *y);
-    for (size_t i = 0; i < n; i++) {
-        X[2 * i] = 1;
-        X[2 * i + 1] = x[i];
+    static const char *const cols[] = {"x"};
+    syf_dataset *d = test_read("tests/data/petersen.csv");
+    const double *yc = test_column(d, "y");
+    size_t n = d->n_rows, G, p;
+    size_t *firm = test_factor(d, "firm", &G, NULL);
+    double *X = test_design(d, 1, cols, 1, NULL, &p), *y = malloc(n * sizeof *y);
+    for (size_t i = 0; i < n; i++)
         y[i] = yc[i] > 0;
-    }
     assert_int_equal(G, 500);
     syf_logit_workspace *w = syf_logit_alloc(n, 2, G);
     syf_logit_result r;

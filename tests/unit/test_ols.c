@@ -20,6 +20,9 @@
 #include "syfosim/error.h"
 #include "syfosim/ols.h"
 
+#define TEST_UTIL_FIXTURES
+#include "test_util.h"
+
 #include <gsl/gsl_blas.h>
 #include <gsl/gsl_eigen.h>
 #include <gsl/gsl_linalg.h>
@@ -30,27 +33,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* |got - want| <= tol * |want| (or <= tol when want == 0). */
-#define assert_rel(got, want, tol) assert_rel_(got, want, tol, #got, __FILE__, __LINE__)
-static void assert_rel_(double got, double want, double tol, const char *expr, const char *file,
-                        int line)
-{
-    double scale = want != 0 ? fabs(want) : 1.0;
-    if (!(fabs(got - want) <= tol * scale)) {
-        print_error("%s:%d: %s = %.17g, want %.17g (rel. error %.3g > %.3g)\n", file, line, expr,
-                    got, want, fabs(got - want) / scale, tol);
-        fail();
-    }
-}
-
-static void check_ok(int st)
-{
-    if (st != SYF_OK) {
-        print_error("status %d: %s\n", st, syf_error_message());
-        fail();
-    }
-}
 
 /* ------------------------------------------------------------------------ */
 /* Petersen (2009) test data, y ~ x, cluster = firm (500 firms x 10 years). */
@@ -66,23 +48,14 @@ typedef struct {
 
 static void petersen_load(petersen *pd)
 {
-    check_ok(syf_dataset_read("tests/data/petersen.csv", &pd->d));
-    const double *x, *year;
-    check_ok(syf_dataset_column_numeric(pd->d, "x", &x));
-    check_ok(syf_dataset_column_numeric(pd->d, "y", &pd->y));
-    check_ok(syf_dataset_column_numeric(pd->d, "year", &year));
+    static const char *const x[] = {"x"}, *const x_year[] = {"x", "year"};
+    size_t p;
+    pd->d = test_read("tests/data/petersen.csv");
     pd->n = pd->d->n_rows;
-    pd->firm = malloc(pd->n * sizeof *pd->firm);
-    check_ok(syf_dataset_column_factor(pd->d, "firm", pd->firm, &pd->G, NULL));
-    pd->X = malloc(pd->n * 2 * sizeof *pd->X);
-    pd->X3 = malloc(pd->n * 3 * sizeof *pd->X3);
-    for (size_t i = 0; i < pd->n; i++) {
-        pd->X[2 * i] = 1;
-        pd->X[2 * i + 1] = x[i];
-        pd->X3[3 * i] = 1;
-        pd->X3[3 * i + 1] = x[i];
-        pd->X3[3 * i + 2] = year[i];
-    }
+    pd->y = test_column(pd->d, "y");
+    pd->firm = test_factor(pd->d, "firm", &pd->G, NULL);
+    pd->X = test_design(pd->d, 1, x, 1, NULL, &p);
+    pd->X3 = test_design(pd->d, 1, x_year, 2, NULL, &p);
 }
 
 static void petersen_free(petersen *pd)

@@ -23,6 +23,7 @@
 #include "syfosim/dataset.h"
 #include "syfosim/error.h"
 #include "syfosim/rd.h"
+#define TEST_UTIL_FIXTURES
 #include "test_util.h"
 
 #include <gsl/gsl_multifit.h>
@@ -32,27 +33,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define assert_rel(got, want, tol) assert_rel_(got, want, tol, #got, __LINE__)
-static void assert_rel_(double got, double want, double tol, const char *expr, int line)
-{
-    double scale = want != 0 ? fabs(want) : 1.0;
-    if (!(fabs(got - want) <= tol * scale)) {
-        print_error("line %d: %s = %.15g, want %.15g (rel. error %.3g > %.3g)\n", line, expr, got,
-                    want, fabs(got - want) / scale, tol);
-        fail();
-    }
-}
-
 /* |got - want| <= half a unit in the last printed digit (dp decimals). */
 #define assert_printed(got, want, dp) assert_near(got, want, 0.5 * pow(10, -(dp)) + 1e-12)
-
-static void check_ok(int st)
-{
-    if (st != SYF_OK) {
-        print_error("status %d: %s\n", st, syf_error_message());
-        fail();
-    }
-}
 
 /* ---- Senate data ----------------------------------------------------------- */
 
@@ -65,8 +47,7 @@ typedef struct {
 /* Complete cases of vote, margin and the named covariates; clusters = state. */
 static void senate(rdata *r, const char *const *covs, size_t dz)
 {
-    syf_dataset *d = NULL;
-    check_ok(syf_dataset_read("tests/data/rd_senate.csv", &d));
+    syf_dataset *d = test_read("tests/data/rd_senate.csv");
     size_t iy, ix, ic[8], ist;
     check_ok(syf_dataset_column_find(d, "vote", &iy));
     check_ok(syf_dataset_column_find(d, "margin", &ix));
@@ -74,8 +55,7 @@ static void senate(rdata *r, const char *const *covs, size_t dz)
     for (size_t m = 0; m < dz; m++)
         check_ok(syf_dataset_column_find(d, covs[m], &ic[m]));
     size_t N = d->n_rows;
-    size_t *codes = malloc(N * sizeof *codes), G;
-    check_ok(syf_dataset_column_factor(d, "state", codes, &G, NULL));
+    size_t G, *codes = test_factor(d, "state", &G, NULL);
     r->y = malloc(N * sizeof *r->y);
     r->x = malloc(N * sizeof *r->x);
     r->Z = malloc((N * dz + 1) * sizeof *r->Z);

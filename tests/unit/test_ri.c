@@ -27,6 +27,7 @@
 #include "syfosim/ols.h"
 #include "syfosim/ri.h"
 #include "syfosim/rng.h"
+#define TEST_UTIL_FIXTURES
 #include "test_util.h"
 
 #include <gsl/gsl_randist.h>
@@ -35,38 +36,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define assert_rel(got, want, tol) assert_rel_(got, want, tol, #got, __FILE__, __LINE__)
-static void assert_rel_(double got, double want, double tol, const char *expr, const char *file,
-                        int line)
-{
-    double scale = want != 0 ? fabs(want) : 1.0;
-    if (!(fabs(got - want) <= tol * scale)) {
-        print_error("%s:%d: %s = %.17g, want %.17g (rel. error %.3g > %.3g)\n", file, line, expr,
-                    got, want, fabs(got - want) / scale, tol);
-        fail();
-    }
-}
-
-static void check_ok(int st)
-{
-    if (st != SYF_OK) {
-        print_error("status %d: %s\n", st, syf_error_message());
-        fail();
-    }
-}
-
-typedef struct {
-    size_t n, p, G;
-    double *X, *y;
-    size_t *cl;
-} data;
-
-static void data_free(data *d)
-{
-    free(d->X);
-    free(d->y);
-    free(d->cl);
-}
+/* n x p design X, outcome y and cluster codes (test_util.h). */
+typedef test_cldata data;
 
 /* Column 1 of X := the treatment of each row's cluster from `mask`. */
 static void set_treat(data *d, uint64_t mask)
@@ -212,11 +183,8 @@ static int ok_strata(uint64_t m, size_t G)
 static void test_petersen8_reference(void **state)
 {
     (void)state;
-    syf_dataset *ds;
-    check_ok(syf_dataset_read("tests/data/petersen.csv", &ds));
-    const double *firm, *y;
-    check_ok(syf_dataset_column_numeric(ds, "firm", &firm));
-    check_ok(syf_dataset_column_numeric(ds, "y", &y));
+    syf_dataset *ds = test_read("tests/data/petersen.csv");
+    const double *firm = test_column(ds, "firm"), *y = test_column(ds, "y");
     data d = {0, 2, 8, malloc(160 * sizeof(double)), malloc(80 * sizeof(double)),
               malloc(80 * sizeof(size_t))};
     for (size_t i = 0; i < ds->n_rows; i++)
@@ -252,7 +220,7 @@ static void test_petersen8_reference(void **state)
     assert_rel(c.conf_low, -3.03436522275, 1e-8);
     assert_rel(c.conf_high, 5.73286642517, 1e-8);
     syf_ri_free(w);
-    data_free(&d);
+    test_cldata_free(&d);
 }
 
 /* Enumeration against bit masks, with a covariate, at several tau. */
@@ -284,7 +252,7 @@ static void test_naive_enumerated(void **state)
                             naive_p(&d, obs, taus[k], st, ok_complete, NULL, NULL), 1e-15);
         }
         syf_ri_free(w);
-        data_free(&d);
+        test_cldata_free(&d);
     }
 }
 
@@ -327,7 +295,7 @@ static void test_strata(void **state)
     }
     free(strata);
     syf_ri_free(w);
-    data_free(&d);
+    test_cldata_free(&d);
 }
 
 /* Sampled assignments follow the documented rule (regenerated here). */
@@ -376,7 +344,7 @@ static void test_sampled_rule(void **state)
     assert_true(e.enumerated);
     assert_int_equal(e.draws, 3432);
     syf_ri_free(w);
-    data_free(&d);
+    test_cldata_free(&d);
 }
 
 /* Exactness: over all 35 possible observed assignments (y fixed: the sharp
@@ -407,7 +375,7 @@ static void test_exact_level(void **state)
         assert_int_equal(cum, 35);
     }
     syf_ri_free(w);
-    data_free(&d);
+    test_cldata_free(&d);
 }
 
 /* The interval moves with y + c z; p crosses alpha at the limits. */
@@ -428,7 +396,7 @@ static void test_equivariance(void **state)
     assert_rel(s.conf_low, lo + 2.5, 1e-8);
     assert_rel(s.conf_high, hi + 2.5, 1e-8);
     syf_ri_free(w);
-    data_free(&d);
+    test_cldata_free(&d);
 }
 
 /* An assignment collinear with a covariate is left out and counted. */
@@ -449,7 +417,7 @@ static void test_failed_draws(void **state)
         nan += isnan(r.stat_perm[b]);
     assert_int_equal(nan, 2);
     syf_ri_free(w);
-    data_free(&d);
+    test_cldata_free(&d);
 }
 
 static void test_errors(void **state)
@@ -490,7 +458,7 @@ static void test_errors(void **state)
     assert_null(syf_ri_alloc(10, 0, 2, 10));
     assert_null(syf_ri_alloc(10, 2, 2, 0));
     syf_ri_free(w);
-    data_free(&d);
+    test_cldata_free(&d);
 }
 
 int main(void)

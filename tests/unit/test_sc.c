@@ -30,6 +30,7 @@
 #include "syfosim/dataset.h"
 #include "syfosim/error.h"
 #include "syfosim/sc.h"
+#define TEST_UTIL_FIXTURES
 #include "test_util.h"
 
 #include <gsl/gsl_randist.h>
@@ -39,39 +40,17 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define assert_rel(got, want, tol) assert_rel_(got, want, tol, #got, __LINE__)
-static void assert_rel_(double got, double want, double tol, const char *expr, int line)
-{
-    double scale = want != 0 ? fabs(want) : 1.0;
-    if (!(fabs(got - want) <= tol * scale)) {
-        print_error("line %d: %s = %.15g, want %.15g (rel. error %.3g > %.3g)\n", line, expr, got,
-                    want, fabs(got - want) / scale, tol);
-        fail();
-    }
-}
-
-static void check_ok(int st)
-{
-    if (st != SYF_OK) {
-        print_error("status %d: %s\n", st, syf_error_message());
-        fail();
-    }
-}
-
 /* Load the Prop 99 panel as 39 x 31 (units in level order), returns the
  * index of California and the level names. */
 static size_t prop99(double *Y, const char **names, syf_dataset **dout)
 {
-    syf_dataset *d = NULL;
-    check_ok(syf_dataset_read("tests/data/sc_smoking.csv", &d));
-    size_t n = d->n_rows, *u = malloc(n * sizeof *u), *t = malloc(n * sizeof *t), G, T;
+    syf_dataset *d = test_read("tests/data/sc_smoking.csv");
+    size_t n = d->n_rows, G, T;
     const char **tl = malloc(n * sizeof *tl);
-    check_ok(syf_dataset_column_factor(d, "state", u, &G, names));
-    check_ok(syf_dataset_column_factor(d, "year", t, &T, tl));
+    size_t *u = test_factor(d, "state", &G, names), *t = test_factor(d, "year", &T, tl);
     assert_int_equal(G, 39);
     assert_int_equal(T, 31);
-    const double *y;
-    check_ok(syf_dataset_column_numeric(d, "packspercapita", &y));
+    const double *y = test_column(d, "packspercapita");
     for (size_t i = 0; i < n; i++)
         Y[u[i] * 31 + t[i]] = y[i];
     size_t ca = 99;

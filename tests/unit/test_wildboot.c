@@ -28,6 +28,7 @@
 #include "syfosim/error.h"
 #include "syfosim/rng.h"
 #include "syfosim/wildboot.h"
+#define TEST_UTIL_FIXTURES
 #include "test_util.h"
 
 #include <gsl/gsl_linalg.h>
@@ -38,26 +39,6 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define assert_rel(got, want, tol) assert_rel_(got, want, tol, #got, __FILE__, __LINE__)
-static void assert_rel_(double got, double want, double tol, const char *expr, const char *file,
-                        int line)
-{
-    double scale = want != 0 ? fabs(want) : 1.0;
-    if (!(fabs(got - want) <= tol * scale)) {
-        print_error("%s:%d: %s = %.17g, want %.17g (rel. error %.3g > %.3g)\n", file, line, expr,
-                    got, want, fabs(got - want) / scale, tol);
-        fail();
-    }
-}
-
-static void check_ok(int st)
-{
-    if (st != SYF_OK) {
-        print_error("status %d: %s\n", st, syf_error_message());
-        fail();
-    }
-}
 
 /* ------------------------------------------------------------------------ */
 /* The naive implementation. */
@@ -199,18 +180,8 @@ static double naive_wcr(size_t n, size_t p, const double *X, const double *y, co
 /* ------------------------------------------------------------------------ */
 /* Data. */
 
-typedef struct {
-    size_t n, p, G;
-    double *X, *y;
-    size_t *cl;
-} data;
-
-static void data_free(data *d)
-{
-    free(d->X);
-    free(d->y);
-    free(d->cl);
-}
+/* n x p design X, outcome y and cluster codes (test_util.h). */
+typedef test_cldata data;
 
 /* Unbalanced random clusters: intercept, cluster-level 0/1 treatment (first
  * G/2 clusters), a row covariate; random intercepts, heteroskedastic noise. */
@@ -247,12 +218,9 @@ static data random_data(size_t G, unsigned long seed)
 /* Petersen rows of firms 1..8. */
 static data petersen8(void)
 {
-    syf_dataset *ds;
-    check_ok(syf_dataset_read("tests/data/petersen.csv", &ds));
-    const double *firm, *x, *y;
-    check_ok(syf_dataset_column_numeric(ds, "firm", &firm));
-    check_ok(syf_dataset_column_numeric(ds, "x", &x));
-    check_ok(syf_dataset_column_numeric(ds, "y", &y));
+    syf_dataset *ds = test_read("tests/data/petersen.csv");
+    const double *firm = test_column(ds, "firm"), *x = test_column(ds, "x"),
+                 *y = test_column(ds, "y");
     data d = {0, 2, 8, NULL, NULL, NULL};
     d.X = malloc(ds->n_rows * 2 * sizeof *d.X);
     d.y = malloc(ds->n_rows * sizeof *d.y);
@@ -337,7 +305,7 @@ static void test_petersen8_reference(void **state)
     assert_true(a2.p_value == a.p_value);
     assert_true(isnan(a2.conf_low) && isnan(a2.conf_high));
     syf_wild_free(w);
-    data_free(&d);
+    test_cldata_free(&d);
 }
 
 /* Enumerated Rademacher: every t* equal to the naive one, same p-value. */
@@ -363,7 +331,7 @@ static void test_naive_enumerated(void **state)
             assert_rel(r.t_boot[0], r.statistic, 1e-12);
         }
         syf_wild_free(w);
-        data_free(&d);
+        test_cldata_free(&d);
     }
 }
 
@@ -393,7 +361,7 @@ static void test_naive_sampled(void **state)
         assert_true(differ);
     }
     syf_wild_free(w);
-    data_free(&d);
+    test_cldata_free(&d);
 }
 
 /* No clusters: each row its own cluster (wild bootstrap, HC1 t). */
@@ -419,7 +387,7 @@ static void test_naive_rows(void **state)
     free(tb);
     free(rows);
     syf_wild_free(w);
-    data_free(&d);
+    test_cldata_free(&d);
 }
 
 /* Webb enumeration when 6^G <= B. */
@@ -435,7 +403,7 @@ static void test_webb_enumerated(void **state)
      * 215 = (sqrt(1.5), ...) */
     assert_true(r.t_boot[0] == -r.t_boot[215]);
     syf_wild_free(w);
-    data_free(&d);
+    test_cldata_free(&d);
 }
 
 /* p is invariant to the scale of y and to adding X g with g_j = 0; the
@@ -472,7 +440,7 @@ static void test_invariances(void **state)
     assert_rel(t.conf_high, hi + 0.8, 1e-8);
     free(y0);
     syf_wild_free(w);
-    data_free(&d);
+    test_cldata_free(&d);
 }
 
 static void test_errors(void **state)
@@ -502,7 +470,7 @@ static void test_errors(void **state)
     assert_string_equal(syf_wild_weights_name(SYF_WILD_RADEMACHER), "rademacher");
     assert_null(syf_wild_alloc(10, 0, 2, 10));
     syf_wild_free(w);
-    data_free(&d);
+    test_cldata_free(&d);
 }
 
 int main(void)
