@@ -1,13 +1,23 @@
-/* trial.c — assignment, trial population, outcomes, counterfactual
- * estimand and the OLS estimate of one replication (see trial.h). */
+/* trial.c — one replication of a trial: the trial population, outcomes
+ * and counterfactual estimands (syf_trial_collect), and the analysis model
+ * chosen by trial.estimator (syf_trial_estimate_fit), one small function
+ * per estimator on top of the library's estimators (ols, lmm, gee, logit,
+ * cox, did, cs, ipw modules).  See trial.h for what each one targets. */
 #include "syfosim/trial.h"
+#include "syfosim/cox.h"
+#include "syfosim/cs.h"
+#include "syfosim/did.h"
 #include "syfosim/error.h"
 #include "syfosim/gee.h"
+#include "syfosim/ipw.h"
 #include "syfosim/lmm.h"
+#include "syfosim/logit.h"
 #include "syfosim/rng.h"
 
+#include <gsl/gsl_cdf.h>
 #include <limits.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -29,6 +39,12 @@ void syf_trial_data_free(syf_trial_data *td)
     free(td->y);
     free(td->y0);
     free(td->y1);
+    free(td->index_days0);
+    free(td->index_days1);
+    free(td->index_event0);
+    free(td->index_event1);
+    free(td->office_log_size);
+    free(td->office_baseline);
     memset(td, 0, sizeof *td);
 }
 
@@ -56,6 +72,10 @@ static int td_grow(syf_trial_data *td)
     GROW(y);
     GROW(y0);
     GROW(y1);
+    GROW(index_days0);
+    GROW(index_days1);
+    GROW(index_event0);
+    GROW(index_event1);
 #undef GROW
     td->cap = nc;
     return SYF_OK;
@@ -129,6 +149,35 @@ static void apply_attrition(const syf_world *w, syf_trial_data *td)
     }
 }
 
+/* What an evaluator knows about each office before the pilot (the ipw
+ * propensity model): log office size (employed persons) and a baseline
+ * sick-leave proxy, defined as design.c's office characteristic for
+ * trial.strata_by = baseline -- log(office onset-rate effect) - log(office
+ * return-hazard effect), i.e. expected sick-leave days per employee, which
+ * pre-period registers would give -- read with 5 % noise from the office's
+ * own stream (as a register-based baseline would be measured). */
+static int office_characteristics(const syf_world *w, syf_trial_data *td)
+{
+    const syf_population *pop = w->pop;
+    const size_t K = pop->n_office;
+    free(td->office_log_size);
+    free(td->office_baseline);
+    td->office_log_size = malloc((K ? K : 1) * sizeof *td->office_log_size);
+    td->office_baseline = malloc((K ? K : 1) * sizeof *td->office_baseline);
+    if (!td->office_log_size || !td->office_baseline)
+        return syf_error_set(SYF_ENOMEM, "out of memory");
+    td->n_office = K;
+    for (size_t o = 0; o < K; o++) {
+        size_t size = pop->office_first[o + 1] - pop->office_first[o];
+        syf_stream s;
+        syf_stream_init(&s, w->seed, w->rep, o, syf_purpose(SYF_P_DESIGN, 4));
+        td->office_log_size[o] = log(size ? (double)size : 1.0);
+        td->office_baseline[o] = log(pop->office_re_incidence[o]) -
+                                 log(pop->office_re_hazard[o]) + 0.05 * syf_stream_normal(&s);
+    }
+    return SYF_OK;
+}
+
 int syf_trial_collect(const syf_world *w, const syf_design *design, syf_trial_data *td,
                       syf_person_fn fn, void *ctx)
 {
@@ -171,6 +220,8 @@ int syf_trial_collect(const syf_world *w, const syf_design *design, syf_trial_da
             z = syf_design_office_on(design, o, t_abs);
         const double y = syf_trial_outcome(w, buf, n, exited, s0);
         double yv[2]; /* NEVER, ALWAYS (rd: the pilot everywhere, nobody / everybody mapped) */
+        int32_t dv[2]; /* the index spell's length and end in each version (cox estimand) */
+        uint8_t ev[2];
         for (int v = 0; v < 2; v++) {
             /* the observed world already is this version when the pilot never
              * ran for the person (NEVER) or ran from the window's start (ALWAYS);
@@ -181,6 +232,8 @@ int syf_trial_collect(const syf_world *w, const syf_design *design, syf_trial_da
                                        design->office_start[o] <= w->obs0);
             if (same) {
                 yv[v] = y;
+                dv[v] = buf[k].days;
+                ev[v] = buf[k].reason != SYF_END_CENSORED;
                 continue;
             }
             int32_t cf_exited;
@@ -198,6 +251,8 @@ int syf_trial_collect(const syf_world *w, const syf_design *design, syf_trial_da
                 break;
             }
             yv[v] = syf_trial_outcome(w, cf, m, cf_exited, s0);
+            dv[v] = cf[kc].days;
+            ev[v] = cf[kc].reason != SYF_END_CENSORED;
         }
         if (st != SYF_OK)
             break;
@@ -227,23 +282,67 @@ int syf_trial_collect(const syf_world *w, const syf_design *design, syf_trial_da
         td->y[j] = y;
         td->y0[j] = yv[0];
         td->y1[j] = yv[1];
+        td->index_days0[j] = dv[0];
+        td->index_days1[j] = dv[1];
+        td->index_event0[j] = ev[0];
+        td->index_event1[j] = ev[1];
     }
     free(buf);
+    if (st == SYF_OK && td && has_design)
+        st = office_characteristics(w, td);
     if (st == SYF_OK && td)
         apply_attrition(w, td);
     return st;
 }
 
+/* ---- analysis models: names and applicability ------------------------- */
+
+static const char *const estimator_keys[] = {"default", "ols", "lmm", "gee", "logit",
+                                             "cox",     "did", "cs",  "ipw"};
+static const char *const outcome_keys[] = {"paid_days", "sick_days", "work_12m"};
+
+/* The estimator actually fitted (default = ols; the rd design is always
+ * analysed by the local-linear fit). */
+static int estimator_kind(const syf_scenario *sc)
+{
+    return sc->trial.estimator == SYF_ESTIMATOR_DEFAULT ? SYF_ESTIMATOR_OLS : sc->trial.estimator;
+}
+
+/* Logit-based fits (logit, ipw) have no CR2/CR3: they use CR0 when trial.se
+ * says so and otherwise Stata's G/(G-1) convention (CR1). */
+static syf_logit_vcov_type logit_vcov(const syf_scenario *sc)
+{
+    return sc->trial.se == SYF_SE_CR0 ? SYF_LOGIT_VCOV_CR0 : SYF_LOGIT_VCOV_CR1;
+}
+
+static const syf_vcov_type ols_vcov[] = {SYF_VCOV_CR2, SYF_VCOV_CR1, SYF_VCOV_CR0,
+                                         SYF_VCOV_CR3};
+
 const char *syf_trial_estimator_name(const syf_scenario *sc)
 {
+    const int d = sc->trial.design;
+    if (d < SYF_DESIGN_NONE || d > SYF_DESIGN_RD)
+        return "?";
+    /* names by design: none, cluster_rct, individual_rct, stratified_crt,
+     * matched_crt, stepped_wedge, staggered, self_selected, rd */
     static const char *const mixed[2][9] = {
         {"", "lmm", "lmm", "lmm+strata_fe", "lmm+pair_fe", "lmm+period_fe (Hussey-Hughes)",
          "lmm+period_fe", "lmm", ""},
         {"", "gee_exch", "gee_exch", "gee_exch+strata_fe", "gee_exch+pair_fe",
          "gee_exch+period_fe", "gee_exch+period_fe", "gee_exch", ""}};
-    if (sc->trial.estimator == SYF_ESTIMATOR_LMM || sc->trial.estimator == SYF_ESTIMATOR_GEE)
-        return mixed[sc->trial.estimator - SYF_ESTIMATOR_LMM][sc->trial.design];
-    static const char *const names[4][9] = {
+    static const char *const logit[2][9] = {
+        {"", "logit_AME_CR1", "logit_AME_HC1", "logit_AME_CR1+strata_fe",
+         "logit_AME_CR1+pair_fe", "logit_AME_CR1+period_fe", "logit_AME_CR1+office_period_fe",
+         "logit_AME_CR1", ""},
+        {"", "logit_AME_CR0", "logit_AME_HC0", "logit_AME_CR0+strata_fe",
+         "logit_AME_CR0+pair_fe", "logit_AME_CR0+period_fe", "logit_AME_CR0+office_period_fe",
+         "logit_AME_CR0", ""}};
+    static const char *const cox[9] = {
+        "", "cox_efron_CR0", "cox_efron_HC0", "cox_efron_CR0+strata_fe", "cox_efron_CR0+pair_fe",
+        "cox_efron_CR0+period_fe", "cox_efron_CR0+office_period_fe", "cox_efron_CR0", ""};
+    static const char *const did[4] = {"did_twfe_cells_CR2", "did_twfe_cells_CR1",
+                                       "did_twfe_cells_CR0", "did_twfe_cells_CR3"};
+    static const char *const ols[4][9] = {
         {"", "ols_CR2", "ols_HC2", "ols_CR2+strata_fe", "ols_CR2+pair_fe", "ols_CR2+period_fe",
          "ols_CR2+office_period_fe", "ols_CR2", "local_linear_CR2"},
         {"", "ols_CR1", "ols_HC1", "ols_CR1+strata_fe", "ols_CR1+pair_fe", "ols_CR1+period_fe",
@@ -252,24 +351,86 @@ const char *syf_trial_estimator_name(const syf_scenario *sc)
          "ols_CR0+office_period_fe", "ols_CR0", "local_linear_CR0"},
         {"", "ols_CR3", "ols_HC3", "ols_CR3+strata_fe", "ols_CR3+pair_fe", "ols_CR3+period_fe",
          "ols_CR3+office_period_fe", "ols_CR3", "local_linear_CR3"}};
-    return names[sc->trial.se][sc->trial.design];
+    const int se = sc->trial.se >= SYF_SE_CR2 && sc->trial.se <= SYF_SE_CR3 ? sc->trial.se : 0;
+    switch (sc->trial.estimator) {
+    case SYF_ESTIMATOR_LMM:
+    case SYF_ESTIMATOR_GEE:
+        return mixed[sc->trial.estimator - SYF_ESTIMATOR_LMM][d];
+    case SYF_ESTIMATOR_LOGIT:
+        return logit[sc->trial.se == SYF_SE_CR0][d];
+    case SYF_ESTIMATOR_COX:
+        return cox[d];
+    case SYF_ESTIMATOR_DID:
+        return did[se];
+    case SYF_ESTIMATOR_CS: /* sequence s starts in period s: never-treated offices
+                              exist only when a sequence starts after the window */
+        return sc->trial.sequences >= sc->trial.periods ? "cs_simple_never" : "cs_simple_notyet";
+    case SYF_ESTIMATOR_IPW:
+        return sc->trial.se == SYF_SE_CR0 ? "ipw_logit_ps_CR0" : "ipw_logit_ps_CR1";
+    default:
+        return ols[se][d];
+    }
 }
 
-/* Columns of the design's fixed effects: dummies for levels 1..L-1 of a
- * code (level 0 is the reference), appended to X. */
-static size_t count_levels(const int32_t *code, const syf_trial_data *td, int32_t *map,
-                           size_t cap)
+const char *syf_trial_estimand_name(const syf_scenario *sc)
 {
-    size_t L = 0;
-    for (size_t c = 0; c < cap; c++)
-        map[c] = -1;
-    for (size_t j = 0; j < td->n; j++)
-        if (td->keep[j] && code[j] >= 0 && (size_t)code[j] < cap && map[code[j]] < 0)
-            map[code[j]] = 0;
-    for (size_t c = 0; c < cap; c++)
-        if (map[c] >= 0)
-            map[c] = (int32_t)L++;
-    return L;
+    if (sc->trial.design == SYF_DESIGN_RD)
+        return "cutoff_effect";
+    if (sc->trial.estimator == SYF_ESTIMATOR_COX)
+        return "log_hr";
+    return "sate";
+}
+
+int syf_trial_estimator_check(const syf_scenario *sc)
+{
+    const int e = sc->trial.estimator, d = sc->trial.design, o = sc->trial.outcome;
+    if (e < SYF_ESTIMATOR_DEFAULT || e > SYF_ESTIMATOR_IPW)
+        return syf_error_set(SYF_EINPUT, "trial.estimator: unknown estimator %d", e);
+    const char *en = estimator_keys[e], *dn = syf_design_name(d);
+    if (d == SYF_DESIGN_RD && e > SYF_ESTIMATOR_OLS)
+        return syf_error_set(SYF_EINPUT,
+                             "trial.estimator = %s cannot analyse trial.design = rd (accepted: "
+                             "default or ols, the local-linear fit)",
+                             en);
+    switch (e) {
+    case SYF_ESTIMATOR_LOGIT:
+        if (o != SYF_OUTCOME_WORK_12M)
+            return syf_error_set(SYF_EINPUT,
+                                 "trial.estimator = logit needs a binary outcome, not "
+                                 "trial.outcome = %s (accepted: work_12m)",
+                                 o >= 0 && o <= SYF_OUTCOME_WORK_12M ? outcome_keys[o] : "?");
+        break;
+    case SYF_ESTIMATOR_DID:
+    case SYF_ESTIMATOR_CS:
+        if (d != SYF_DESIGN_STEPPED_WEDGE && d != SYF_DESIGN_STAGGERED)
+            return syf_error_set(SYF_EINPUT,
+                                 "trial.estimator = %s needs an office-by-period panel with "
+                                 "pre-pilot periods, not trial.design = %s (accepted: "
+                                 "stepped_wedge, staggered)",
+                                 en, dn);
+        break;
+    case SYF_ESTIMATOR_IPW:
+        if (d != SYF_DESIGN_CLUSTER_RCT && d != SYF_DESIGN_STRATIFIED_CRT &&
+            d != SYF_DESIGN_MATCHED_CRT && d != SYF_DESIGN_SELF_SELECTED)
+            return syf_error_set(SYF_EINPUT,
+                                 "trial.estimator = ipw needs treatment by office, not "
+                                 "trial.design = %s (accepted: self_selected, cluster_rct, "
+                                 "stratified_crt, matched_crt)",
+                                 dn);
+        break;
+    default:
+        break;
+    }
+    return SYF_OK;
+}
+
+/* Prefix the pending error message with the estimator's key. */
+static int prefix_error(int st, const syf_scenario *sc)
+{
+    char msg[512];
+    snprintf(msg, sizeof msg, "%s", syf_error_message());
+    return syf_error_set(st, "trial.estimator = %s: %s", estimator_keys[sc->trial.estimator],
+                         msg);
 }
 
 /* rd estimand: the average effect at the cutoff, E[y1 - y0 | score = c],
@@ -397,15 +558,613 @@ static int rd_fit(const syf_scenario *sc, const syf_trial_data *td, size_t K,
     return st;
 }
 
-int syf_trial_estimate_fit(const syf_scenario *sc, const syf_trial_data *td,
-                           const syf_design *design, syf_trial_estimate *est)
+/* ---- participant-level models: ols, lmm, gee, logit, cox --------------- */
+
+/* The analysed participants as a regression: rows, design columns, the
+ * outcome and cluster codes. */
+typedef struct {
+    size_t n, p, c0, G; /* rows, columns, column of the treatment, clusters */
+    double *X, *y;      /* n x p row-major, n */
+    size_t *cl;         /* n cluster codes < G */
+    size_t *row;        /* n: the row's index in the trial data */
+    int by_person;      /* each row its own cluster (cl[r] = r, G = n) */
+} model_data;
+
+enum {
+    MD_INTERCEPT = 1,      /* a column of ones */
+    MD_OFFICE_ABSORB = 2,  /* staggered: office effects absorbed by demeaning (ols) */
+    MD_OFFICE_DUMMIES = 4, /* staggered: office effects as dummy columns (logit, cox) */
+    MD_BY_PERSON = 8       /* individual RCT: heteroskedasticity-robust, not clustered */
+};
+
+enum { CODE_GROUP, CODE_PERIOD, CODE_OFFICE };
+
+static int32_t code_of(const syf_trial_data *td, size_t j, int which)
 {
-    memset(est, 0, sizeof *est);
-    const size_t K = design->n_office;
+    return which == CODE_GROUP ? td->group[j]
+           : which == CODE_PERIOD ? (int32_t)td->period[j]
+                                  : (int32_t)td->office[j];
+}
+
+/* Levels of a code among the analysed: map[c] = 0..L-1 in code order (-1
+ * unused).  Columns are dummies for levels 1..L-1 (level 0 the reference). */
+static size_t count_levels(const syf_trial_data *td, int which, int32_t *map, size_t cap)
+{
+    size_t L = 0;
+    for (size_t c = 0; c < cap; c++)
+        map[c] = -1;
+    for (size_t j = 0; j < td->n; j++) {
+        int32_t c = code_of(td, j, which);
+        if (td->keep[j] && c >= 0 && (size_t)c < cap && map[c] < 0)
+            map[c] = 0;
+    }
+    for (size_t c = 0; c < cap; c++)
+        if (map[c] >= 0)
+            map[c] = (int32_t)L++;
+    return L;
+}
+
+static void model_free(model_data *m)
+{
+    free(m->X);
+    free(m->y);
+    free(m->cl);
+    free(m->row);
+    memset(m, 0, sizeof *m);
+}
+
+/* Subtract each cluster's (office's) mean from y and every column. */
+static int absorb_clusters(model_data *m)
+{
+    const size_t n = m->n, p = m->p, G = m->G;
+    double *sum = calloc(G * (p + 1), sizeof *sum);
+    size_t *cnt = calloc(G, sizeof *cnt);
+    if (!sum || !cnt) {
+        free(sum);
+        free(cnt);
+        return syf_error_set(SYF_ENOMEM, "out of memory");
+    }
+    for (size_t q = 0; q < n; q++) {
+        cnt[m->cl[q]]++;
+        for (size_t c = 0; c < p; c++)
+            sum[m->cl[q] * (p + 1) + c] += m->X[q * p + c];
+        sum[m->cl[q] * (p + 1) + p] += m->y[q];
+    }
+    for (size_t q = 0; q < n; q++) {
+        double k = (double)cnt[m->cl[q]];
+        for (size_t c = 0; c < p; c++)
+            m->X[q * p + c] -= sum[m->cl[q] * (p + 1) + c] / k;
+        m->y[q] -= sum[m->cl[q] * (p + 1) + p] / k;
+    }
+    free(sum);
+    free(cnt);
+    return SYF_OK;
+}
+
+/* The design's regression of the analysed participants: the treatment, the
+ * design's fixed effects (strata or pairs; periods for stepped wedge and
+ * staggered rollout; offices for staggered rollout, as `flags` say), and
+ * clusters by office (by person with MD_BY_PERSON).  With office effects
+ * absorbed, y and the regressors are demeaned within office and the
+ * intercept dropped (Frisch-Waugh-Lovell gives the same estimate); CR2 is
+ * then computed on the absorbed design, as Pustejovsky & Tipton (2018) and
+ * clubSandwich do -- with the dummies in X, I - H_gg would be singular for
+ * every office.  Sets est->clusters. */
+static int model_build(const syf_scenario *sc, const syf_trial_data *td, const syf_design *design,
+                       unsigned flags, model_data *m, syf_trial_estimate *est)
+{
+    memset(m, 0, sizeof *m);
     const int dsg = sc->trial.design;
-    if (dsg == SYF_DESIGN_RD)
-        return rd_fit(sc, td, K, est);
-    est->n_recruited = td->n;
+    const size_t K = design->n_office;
+    const int use_g = dsg == SYF_DESIGN_STRATIFIED_CRT || dsg == SYF_DESIGN_MATCHED_CRT;
+    const int use_p = dsg == SYF_DESIGN_STEPPED_WEDGE || dsg == SYF_DESIGN_STAGGERED;
+    const int use_o =
+        dsg == SYF_DESIGN_STAGGERED && (flags & (MD_OFFICE_ABSORB | MD_OFFICE_DUMMIES));
+    const int dummies_o = use_o && (flags & MD_OFFICE_DUMMIES);
+    const size_t cap_g = design->n_groups + 1, cap_p = 1024, cap_o = K ? K : 1;
+    int32_t *gmap = malloc(cap_g * sizeof *gmap), *pmap = malloc(cap_p * sizeof *pmap);
+    int32_t *omap = malloc(cap_o * sizeof *omap);
+    size_t *code = malloc(cap_o * sizeof *code);
+    int st = SYF_OK;
+    if (!gmap || !pmap || !omap || !code)
+        st = syf_error_set(SYF_ENOMEM, "out of memory");
+    size_t Lg = 0, Lp = 0, Lo = 0, n = 0, n1 = 0;
+    if (st == SYF_OK) {
+        if (use_g)
+            Lg = count_levels(td, CODE_GROUP, gmap, cap_g);
+        if (use_p)
+            Lp = count_levels(td, CODE_PERIOD, pmap, cap_p);
+        if (dummies_o)
+            Lo = count_levels(td, CODE_OFFICE, omap, cap_o);
+        for (size_t j = 0; j < td->n; j++)
+            if (td->keep[j]) {
+                n++;
+                n1 += td->arm[j];
+            }
+        m->c0 = (flags & MD_INTERCEPT) ? 1 : 0;
+        m->p = m->c0 + 1 + (Lg ? Lg - 1 : 0) + (Lp ? Lp - 1 : 0) + (Lo ? Lo - 1 : 0);
+        m->n = n;
+        m->by_person = (flags & MD_BY_PERSON) != 0;
+        const size_t nn = n ? n : 1;
+        m->X = calloc(nn * m->p, sizeof *m->X);
+        m->y = malloc(nn * sizeof *m->y);
+        m->cl = malloc(nn * sizeof *m->cl);
+        m->row = malloc(nn * sizeof *m->row);
+        if (!m->X || !m->y || !m->cl || !m->row)
+            st = syf_error_set(SYF_ENOMEM, "out of memory");
+    }
+    if (st == SYF_OK) {
+        const size_t p = m->p;
+        for (size_t o = 0; o < K; o++)
+            code[o] = SIZE_MAX;
+        size_t r = 0, G = 0;
+        for (size_t j = 0; j < td->n; j++) {
+            if (!td->keep[j])
+                continue;
+            double *x = m->X + r * p;
+            if (m->c0)
+                x[0] = 1.0;
+            x[m->c0] = td->arm[j];
+            size_t c = m->c0 + 1;
+            const size_t L[3] = {Lg, Lp, Lo};
+            const int32_t *map[3] = {gmap, pmap, omap};
+            for (int f = 0; f < 3; f++) {
+                if (!L[f])
+                    continue;
+                int32_t l = map[f][code_of(td, j, f)];
+                if (l > 0)
+                    x[c + (size_t)l - 1] = 1.0;
+                c += L[f] - 1;
+            }
+            m->y[r] = td->y[j];
+            m->row[r] = j;
+            if (m->by_person)
+                m->cl[r] = r;
+            else {
+                if (code[td->office[j]] == SIZE_MAX)
+                    code[td->office[j]] = G++;
+                m->cl[r] = code[td->office[j]];
+            }
+            r++;
+        }
+        m->G = m->by_person ? n : G;
+        est->clusters = m->by_person ? K : G;
+        if (use_o && !dummies_o)
+            st = absorb_clusters(m);
+    }
+    if (st == SYF_OK) {
+        if (n1 == 0 || n1 == n)
+            st = syf_error_set(SYF_ESINGULAR, "an arm has no analysed participants");
+        else if (m->G < 3)
+            st = syf_error_set(SYF_ESINGULAR, "fewer than 3 offices with analysed participants");
+        else if (n <= m->p)
+            st = syf_error_set(SYF_ESINGULAR, "fewer participants than coefficients");
+    }
+    free(gmap);
+    free(pmap);
+    free(omap);
+    free(code);
+    if (st != SYF_OK)
+        model_free(m);
+    return st;
+}
+
+static void set_coef(syf_trial_estimate *est, double estimate, double se, double df, double stat,
+                     double p, double lo, double hi)
+{
+    est->estimate = estimate;
+    est->std_error = se;
+    est->df = df;
+    est->statistic = stat;
+    est->p_value = p;
+    est->conf_low = lo;
+    est->conf_high = hi;
+}
+
+/* Wald z inference from an estimate and its standard error. */
+static void set_normal(syf_trial_estimate *est, double estimate, double se, double level)
+{
+    const double q = gsl_cdf_ugaussian_Pinv(0.5 + 0.5 * level), z = estimate / se;
+    set_coef(est, estimate, se, NAN, z, 2.0 * gsl_cdf_ugaussian_Q(fabs(z)), estimate - q * se,
+             estimate + q * se);
+}
+
+/* ols (trial.se variance), lmm (random office intercept, REML,
+ * Satterthwaite df; Hussey-Hughes with period effects) or gee
+ * (exchangeable by office, robust SE): the treatment's coefficient. */
+static int fit_linear(const syf_scenario *sc, const syf_trial_data *td, const syf_design *design,
+                      int kind, syf_trial_estimate *est)
+{
+    const int dsg = sc->trial.design;
+    const int mixed = kind == SYF_ESTIMATOR_LMM || kind == SYF_ESTIMATOR_GEE;
+    /* office fixed effects only for OLS: the lmm / gee model the office by
+     * its random intercept / working correlation instead */
+    unsigned flags = dsg == SYF_DESIGN_STAGGERED && !mixed ? MD_OFFICE_ABSORB : MD_INTERCEPT;
+    if (dsg == SYF_DESIGN_INDIVIDUAL_RCT && !mixed)
+        flags |= MD_BY_PERSON;
+    model_data m;
+    int st = model_build(sc, td, design, flags, &m, est);
+    if (st != SYF_OK)
+        return st;
+    const double level = 1.0 - sc->trial.alpha;
+    const size_t c = m.c0;
+    if (kind == SYF_ESTIMATOR_LMM) {
+        syf_lmm_workspace *lw = syf_lmm_alloc(m.n, m.p, m.G);
+        syf_lmm_result r;
+        st = lw ? syf_lmm_fit(lw, m.n, m.X, m.y, m.cl, m.G, SYF_LMM_DF_SATTERTHWAITE, level, &r)
+                : syf_error_set(SYF_ENOMEM, "out of memory");
+        if (st == SYF_OK)
+            set_coef(est, r.estimate[c], r.std_error[c], r.df[c], r.statistic[c], r.p_value[c],
+                     r.conf_low[c], r.conf_high[c]);
+        syf_lmm_free(lw);
+    } else if (kind == SYF_ESTIMATOR_GEE) {
+        syf_gee_workspace *gw = syf_gee_alloc(m.n, m.p, m.G);
+        syf_gee_result r;
+        st = gw ? syf_gee_fit(gw, m.n, m.X, m.y, m.cl, m.G, level, &r)
+                : syf_error_set(SYF_ENOMEM, "out of memory");
+        if (st == SYF_OK) /* Wald z: df NAN */
+            set_coef(est, r.estimate[c], r.std_error[c], NAN, r.statistic[c], r.p_value[c],
+                     r.conf_low[c], r.conf_high[c]);
+        syf_gee_free(gw);
+    } else {
+        syf_ols_workspace *ws = syf_ols_alloc(m.n, m.p, m.G);
+        syf_ols_result r;
+        st = ws ? syf_ols_fit(ws, m.n, m.X, m.y, m.cl, m.G, ols_vcov[sc->trial.se], level, &r)
+                : syf_error_set(SYF_ENOMEM, "out of memory");
+        if (st == SYF_OK)
+            set_coef(est, r.estimate[c], r.std_error[c], r.df[c], r.statistic[c], r.p_value[c],
+                     r.conf_low[c], r.conf_high[c]);
+        syf_ols_free(ws);
+    }
+    model_free(&m);
+    return st;
+}
+
+/* logit: y on the treatment and the design's fixed effects (office
+ * effects as dummies under staggered rollout), cluster-robust by office
+ * (CR1, or CR0 with trial.se = CR0).  Reported: the average marginal effect
+ *   AME = (1/n) sum_i [F(x_i1'b) - F(x_i0'b)],
+ * x_i1 / x_i0 = row i with the treatment set to 1 / 0, F the logistic
+ * function -- a risk difference, like the SATE of a 0/1 outcome -- with the
+ * delta-method variance g' V g, g = (1/n) sum_i [F'(x_i1'b) x_i1 -
+ * F'(x_i0'b) x_i0], V the cluster-robust variance of b; Wald z. */
+static int fit_logit(const syf_scenario *sc, const syf_trial_data *td, const syf_design *design,
+                     syf_trial_estimate *est)
+{
+    const int dsg = sc->trial.design;
+    unsigned flags = MD_INTERCEPT | (dsg == SYF_DESIGN_STAGGERED ? MD_OFFICE_DUMMIES : 0) |
+                     (dsg == SYF_DESIGN_INDIVIDUAL_RCT ? MD_BY_PERSON : 0);
+    model_data m;
+    int st = model_build(sc, td, design, flags, &m, est);
+    if (st != SYF_OK)
+        return st;
+    const size_t n = m.n, p = m.p, c0 = m.c0;
+    syf_logit_workspace *lw = syf_logit_alloc(n, p, m.by_person ? 1 : m.G);
+    double *g = calloc(p, sizeof *g);
+    syf_logit_result r;
+    if (!lw || !g)
+        st = syf_error_set(SYF_ENOMEM, "out of memory");
+    else
+        st = syf_logit_fit(lw, n, m.X, m.y, m.by_person ? NULL : m.cl, m.G, logit_vcov(sc),
+                           1.0 - sc->trial.alpha, &r);
+    if (st == SYF_OK) {
+        const double *b = r.estimate;
+        double ame = 0;
+        for (size_t i = 0; i < n; i++) {
+            const double *x = m.X + i * p;
+            double eta = 0;
+            for (size_t k = 0; k < p; k++)
+                eta += x[k] * b[k];
+            const double e1 = eta + b[c0] * (1.0 - x[c0]), e0 = eta - b[c0] * x[c0];
+            const double p1 = expit(e1), p0 = expit(e0);
+            const double d1 = p1 * (1.0 - p1), d0 = p0 * (1.0 - p0);
+            ame += p1 - p0;
+            for (size_t k = 0; k < p; k++)
+                g[k] += k == c0 ? d1 : (d1 - d0) * x[k];
+        }
+        ame /= (double)n;
+        double var = 0;
+        for (size_t k = 0; k < p; k++)
+            for (size_t l = 0; l < p; l++)
+                var += g[k] * r.vcov[k * p + l] * g[l];
+        var /= (double)n * (double)n;
+        if (!(var > 0))
+            st = syf_error_set(SYF_ESINGULAR, "the average marginal effect has no variance");
+        else
+            set_normal(est, ame, sqrt(var), 1.0 - sc->trial.alpha);
+    }
+    free(g);
+    syf_logit_free(lw);
+    model_free(&m);
+    return st;
+}
+
+/* Cox estimand: the log hazard ratio of a Cox fit (Efron) of the stacked
+ * counterfactual data -- every recruited participant twice, with the index
+ * spell of the NEVER version (z = 0) and of the ALWAYS version (z = 1),
+ * time from the triage day.  It is marginal (population-averaged): no
+ * covariates, so it is the hazard ratio that a perfectly randomised
+ * comparison of the two versions would estimate, not a conditional one. */
+static int cox_estimand(const syf_scenario *sc, const syf_trial_data *td, double *out)
+{
+    *out = NAN;
+    if (!td->index_days0 || !td->index_days1 || !td->index_event0 || !td->index_event1)
+        return syf_error_set(SYF_EINPUT, "the trial data have no counterfactual index spells");
+    const size_t n = td->n;
+    const double tday = (double)sc->pilot.triage_day;
+    int same = 1;
+    for (size_t j = 0; j < n && same; j++)
+        same = td->index_days0[j] == td->index_days1[j] &&
+               td->index_event0[j] == td->index_event1[j];
+    if (same) { /* no effect on any index spell: exactly 0 (the fit would give ~1e-17) */
+        *out = 0.0;
+        return SYF_OK;
+    }
+    double *x = malloc(2 * n * sizeof *x), *t = malloc(2 * n * sizeof *t);
+    double *ev = malloc(2 * n * sizeof *ev);
+    syf_cox_workspace *cw = syf_cox_alloc(2 * n, 1, 1);
+    int st = x && t && ev && cw ? SYF_OK : syf_error_set(SYF_ENOMEM, "out of memory");
+    if (st == SYF_OK) {
+        for (size_t j = 0; j < n; j++) {
+            x[j] = 0.0;
+            t[j] = td->index_days0[j] - tday;
+            ev[j] = td->index_event0[j];
+            x[n + j] = 1.0;
+            t[n + j] = td->index_days1[j] - tday;
+            ev[n + j] = td->index_event1[j];
+        }
+        syf_cox_result r;
+        st = syf_cox_fit(cw, 2 * n, x, t, ev, NULL, 0, SYF_COX_EFRON, SYF_COX_VCOV_MODEL, 0.95,
+                         &r);
+        if (st == SYF_OK)
+            *out = r.estimate[0];
+    }
+    syf_cox_free(cw);
+    free(x);
+    free(t);
+    free(ev);
+    return st;
+}
+
+/* cox: time from the triage day to the end of the index spell (return to
+ * work, full or graded, a job change or the maximum; censored at the end of
+ * follow-up), i.e. index_days - triage_day.  Recruitment requires the
+ * spell to reach the triage day, so every participant is at risk until it:
+ * measuring time from there is the same as entering the risk sets at the
+ * triage day (delayed entry) with time from the spell's start.  Log hazard
+ * ratio of the treatment with the design's fixed effects (office effects as
+ * dummies under staggered rollout), Efron ties, grouped-dfbeta robust
+ * variance by office (coxph's cluster(), no small-sample factor); Wald z.
+ * > 0 means a faster return. */
+static int fit_cox(const syf_scenario *sc, const syf_trial_data *td, const syf_design *design,
+                   syf_trial_estimate *est)
+{
+    const int dsg = sc->trial.design;
+    int st = cox_estimand(sc, td, &est->estimand);
+    if (st != SYF_OK)
+        return st;
+    unsigned flags = (dsg == SYF_DESIGN_STAGGERED ? MD_OFFICE_DUMMIES : 0) |
+                     (dsg == SYF_DESIGN_INDIVIDUAL_RCT ? MD_BY_PERSON : 0);
+    model_data m;
+    if ((st = model_build(sc, td, design, flags, &m, est)) != SYF_OK)
+        return st;
+    const double tday = (double)sc->pilot.triage_day;
+    double *t = malloc(m.n * sizeof *t), *ev = malloc(m.n * sizeof *ev);
+    syf_cox_workspace *cw = syf_cox_alloc(m.n, m.p, m.by_person ? 1 : m.G);
+    if (!t || !ev || !cw)
+        st = syf_error_set(SYF_ENOMEM, "out of memory");
+    if (st == SYF_OK) {
+        for (size_t i = 0; i < m.n; i++) {
+            t[i] = td->index_days[m.row[i]] - tday;
+            ev[i] = td->index_event[m.row[i]];
+        }
+        syf_cox_result r;
+        st = syf_cox_fit(cw, m.n, m.X, t, ev, m.by_person ? NULL : m.cl, m.G, SYF_COX_EFRON,
+                         SYF_COX_VCOV_ROBUST, 1.0 - sc->trial.alpha, &r);
+        if (st == SYF_OK)
+            set_coef(est, r.estimate[m.c0], r.std_error[m.c0], NAN, r.statistic[m.c0],
+                     r.p_value[m.c0], r.conf_low[m.c0], r.conf_high[m.c0]);
+    }
+    syf_cox_free(cw);
+    free(t);
+    free(ev);
+    model_free(&m);
+    return st;
+}
+
+/* ---- office-level models: did, cs, ipw -------------------------------- */
+
+/* The office x period panel of mean outcomes among the analysed. */
+typedef struct {
+    size_t K, T;
+    double *mean;   /* K x T row-major */
+    size_t *adopt;  /* K: period of the office's pilot start, SYF_DID_NEVER if none in the window */
+    size_t n_never; /* offices that never start within the window */
+} panel_data;
+
+static void panel_free(panel_data *pn)
+{
+    free(pn->mean);
+    free(pn->adopt);
+    memset(pn, 0, sizeof *pn);
+}
+
+static int panel_build(const syf_scenario *sc, const syf_trial_data *td, const syf_design *design,
+                       panel_data *pn)
+{
+    memset(pn, 0, sizeof *pn);
+    const size_t K = design->n_office, T = (size_t)sc->trial.periods;
+    const int32_t obs0 = (int32_t)sc->run.burn_in_days;
+    if (design->period_days <= 0 || !design->office_start || K < 2 || T < 2)
+        return syf_error_set(SYF_EINPUT, "the design has no office-by-period panel");
+    pn->K = K;
+    pn->T = T;
+    pn->mean = calloc(K * T, sizeof *pn->mean);
+    pn->adopt = malloc(K * sizeof *pn->adopt);
+    size_t *cnt = calloc(K * T, sizeof *cnt);
+    int st = SYF_OK;
+    if (!pn->mean || !pn->adopt || !cnt)
+        st = syf_error_set(SYF_ENOMEM, "out of memory");
+    if (st == SYF_OK) {
+        for (size_t j = 0; j < td->n; j++) {
+            if (!td->keep[j] || td->period[j] < 0 || (size_t)td->period[j] >= T)
+                continue;
+            size_t c = (size_t)td->office[j] * T + (size_t)td->period[j];
+            pn->mean[c] += td->y[j];
+            cnt[c]++;
+        }
+        for (size_t c = 0; c < K * T && st == SYF_OK; c++) {
+            if (!cnt[c])
+                st = syf_error_set(SYF_ESINGULAR,
+                                   "office %zu has no analysed participant in period %zu "
+                                   "(unbalanced panel: use fewer trial.periods or larger offices)",
+                                   c / T, c % T);
+            else
+                pn->mean[c] /= (double)cnt[c];
+        }
+        for (size_t o = 0; o < K; o++) {
+            const int32_t s = design->office_start[o];
+            size_t a = SYF_DID_NEVER;
+            if (s != INT32_MAX) {
+                int32_t q = s <= obs0 ? 0 : (s - obs0) / design->period_days;
+                if ((size_t)q < T)
+                    a = (size_t)q;
+            }
+            pn->adopt[o] = a;
+            pn->n_never += a == SYF_DID_NEVER;
+        }
+    }
+    free(cnt);
+    if (st != SYF_OK)
+        panel_free(pn);
+    return st;
+}
+
+/* did: two-way fixed effects on the office x period means (office effects
+ * absorbed, period dummies), D = 1 from the office's start period on,
+ * cluster-robust by office with trial.se (CR2: Satterthwaite df). */
+static int fit_did(const syf_scenario *sc, const syf_trial_data *td, const syf_design *design,
+                   syf_trial_estimate *est)
+{
+    panel_data pn;
+    int st = panel_build(sc, td, design, &pn);
+    if (st != SYF_OK)
+        return st;
+    const size_t K = pn.K, T = pn.T, N = K * T;
+    size_t *unit = malloc(N * sizeof *unit), *per = malloc(N * sizeof *per);
+    syf_did_workspace *dw = syf_did_alloc(N, K, T, 0, K);
+    if (!unit || !per || !dw)
+        st = syf_error_set(SYF_ENOMEM, "out of memory");
+    if (st == SYF_OK) {
+        for (size_t c = 0; c < N; c++) {
+            unit[c] = c / T;
+            per[c] = c % T;
+        }
+        syf_did_data dd = {.n = N, .y = pn.mean, .unit = unit, .n_units = K, .period = per,
+                           .n_periods = T, .adopt = pn.adopt};
+        syf_did_spec spec = {.type = SYF_DID_TWFE, .vcov = ols_vcov[sc->trial.se],
+                             .level = 1.0 - sc->trial.alpha};
+        syf_did_result r;
+        est->clusters = K;
+        st = syf_did_fit(dw, &dd, &spec, &r);
+        if (st == SYF_OK)
+            set_coef(est, r.estimate[0], r.std_error[0], r.df[0], r.statistic[0], r.p_value[0],
+                     r.conf_low[0], r.conf_high[0]);
+    }
+    syf_did_free(dw);
+    free(unit);
+    free(per);
+    panel_free(&pn);
+    return st;
+}
+
+/* cs: Callaway-Sant'Anna ATT(g,t) on the office x period means, group =
+ * the office's start period, compared with never-treated offices when
+ * there are any, else with not-yet-treated ones; the simple aggregation
+ * (post-treatment cells weighted by group size) with its influence-function
+ * SE; Wald z. */
+static int fit_cs(const syf_scenario *sc, const syf_trial_data *td, const syf_design *design,
+                  syf_trial_estimate *est)
+{
+    panel_data pn;
+    int st = panel_build(sc, td, design, &pn);
+    if (st != SYF_OK)
+        return st;
+    const size_t K = pn.K, T = pn.T;
+    double *per = malloc(T * sizeof *per), *grp = malloc(K * sizeof *grp);
+    syf_cs_workspace *cw = syf_cs_alloc(K, T);
+    if (!per || !grp || !cw)
+        st = syf_error_set(SYF_ENOMEM, "out of memory");
+    if (st == SYF_OK) {
+        for (size_t t = 0; t < T; t++)
+            per[t] = (double)t;
+        for (size_t o = 0; o < K; o++)
+            grp[o] = pn.adopt[o] == SYF_DID_NEVER ? INFINITY : (double)pn.adopt[o];
+        syf_cs_result r;
+        syf_cs_aggregate_result a;
+        est->clusters = K;
+        st = syf_cs_fit(cw, K, T, pn.mean, per, grp, pn.n_never ? SYF_CS_NEVER : SYF_CS_NOTYET,
+                        &r);
+        if (st == SYF_OK)
+            st = syf_cs_aggregate(cw, SYF_CS_SIMPLE, &a);
+        if (st == SYF_OK) {
+            if (!(a.overall_se > 0))
+                st = syf_error_set(SYF_ESINGULAR, "the aggregated ATT has no variance");
+            else
+                set_normal(est, a.overall, a.overall_se, 1.0 - sc->trial.alpha);
+        }
+    }
+    syf_cs_free(cw);
+    free(per);
+    free(grp);
+    panel_free(&pn);
+    return st;
+}
+
+/* ipw: propensity of the participant's office being in the pilot from what
+ * an evaluator knows of the office beforehand (intercept, log office size,
+ * baseline sick-leave proxy: syf_trial_collect), a logit at participant
+ * level; Hajek-weighted difference in means with the M-estimation sandwich
+ * by office (CR1, or CR0 with trial.se = CR0), accounting for the
+ * estimated score; Wald z. */
+static int fit_ipw(const syf_scenario *sc, const syf_trial_data *td, const syf_design *design,
+                   syf_trial_estimate *est)
+{
+    if (!td->office_log_size || !td->office_baseline || td->n_office < design->n_office)
+        return syf_error_set(SYF_EINPUT, "the trial data have no office characteristics");
+    model_data m; /* for the rows and office clusters; X is replaced */
+    int st = model_build(sc, td, design, MD_INTERCEPT, &m, est);
+    if (st != SYF_OK)
+        return st;
+    const size_t n = m.n;
+    double *X = malloc(3 * n * sizeof *X), *z = malloc(n * sizeof *z);
+    syf_ipw_workspace *iw = syf_ipw_alloc(n, 3, m.G);
+    if (!X || !z || !iw)
+        st = syf_error_set(SYF_ENOMEM, "out of memory");
+    if (st == SYF_OK) {
+        for (size_t i = 0; i < n; i++) {
+            const size_t j = m.row[i], o = td->office[j];
+            X[3 * i] = 1.0;
+            X[3 * i + 1] = td->office_log_size[o];
+            X[3 * i + 2] = td->office_baseline[o];
+            z[i] = td->arm[j];
+        }
+        syf_ipw_result r;
+        st = syf_ipw_fit(iw, n, X, z, m.y, m.cl, m.G, logit_vcov(sc), 1.0 - sc->trial.alpha, &r);
+        if (st == SYF_OK)
+            set_coef(est, r.estimate, r.std_error, NAN, r.statistic, r.p_value, r.conf_low,
+                     r.conf_high);
+    }
+    syf_ipw_free(iw);
+    free(X);
+    free(z);
+    model_free(&m);
+    return st;
+}
+
+/* Sample sizes, observed means and the SATE (all recruited). */
+static void summarise(const syf_trial_data *td, syf_trial_estimate *est)
+{
     double sum_eff = 0, s0 = 0, s1 = 0;
     size_t n1 = 0, n = 0;
     for (size_t j = 0; j < td->n; j++) {
@@ -419,192 +1178,45 @@ int syf_trial_estimate_fit(const syf_scenario *sc, const syf_trial_data *td,
         } else
             s0 += td->y[j];
     }
+    est->n_recruited = td->n;
     est->n = n;
     est->n_pilot = n1;
     est->estimand = td->n ? sum_eff / (double)td->n : NAN;
     est->mean_pilot = n1 ? s1 / (double)n1 : NAN;
     est->mean_control = n > n1 ? s0 / (double)(n - n1) : NAN;
+}
 
-    /* fixed-effect codes by design */
-    int32_t *gcode = NULL, *pcode = NULL, *ocode = NULL;
-    int32_t *gmap = NULL, *pmap = NULL, *omap = NULL;
-    size_t Lg = 0, Lp = 0, Lo = 0;
-    const size_t cap_g = design->n_groups + 1, cap_p = 1024, cap_o = K;
-    int use_g = dsg == SYF_DESIGN_STRATIFIED_CRT || dsg == SYF_DESIGN_MATCHED_CRT;
-    int use_p = dsg == SYF_DESIGN_STEPPED_WEDGE || dsg == SYF_DESIGN_STAGGERED;
-    const int kind = sc->trial.estimator;
-    const int mixed = kind == SYF_ESTIMATOR_LMM || kind == SYF_ESTIMATOR_GEE;
-    /* office fixed effects only for OLS: the lmm / gee model the office by
-     * its random intercept / working correlation instead */
-    int use_o = dsg == SYF_DESIGN_STAGGERED && !mixed;
-    int st = SYF_OK;
-    gmap = malloc(cap_g * sizeof *gmap);
-    pmap = malloc(cap_p * sizeof *pmap);
-    omap = malloc(cap_o * sizeof *omap);
-    pcode = malloc((td->n ? td->n : 1) * sizeof *pcode);
-    ocode = malloc((td->n ? td->n : 1) * sizeof *ocode);
-    if (!gmap || !pmap || !omap || !pcode || !ocode)
-        st = syf_error_set(SYF_ENOMEM, "out of memory");
+int syf_trial_estimate_fit(const syf_scenario *sc, const syf_trial_data *td,
+                           const syf_design *design, syf_trial_estimate *est)
+{
+    memset(est, 0, sizeof *est);
+    int st = syf_trial_estimator_check(sc);
+    if (st == SYF_OK && sc->trial.design == SYF_DESIGN_RD)
+        return rd_fit(sc, td, design->n_office, est);
+    summarise(td, est);
     if (st == SYF_OK) {
-        gcode = td->group;
-        for (size_t j = 0; j < td->n; j++) {
-            pcode[j] = td->period[j];
-            ocode[j] = (int32_t)td->office[j];
+        switch (estimator_kind(sc)) {
+        case SYF_ESTIMATOR_LOGIT:
+            st = fit_logit(sc, td, design, est);
+            break;
+        case SYF_ESTIMATOR_COX:
+            st = fit_cox(sc, td, design, est);
+            break;
+        case SYF_ESTIMATOR_DID:
+            st = fit_did(sc, td, design, est);
+            break;
+        case SYF_ESTIMATOR_CS:
+            st = fit_cs(sc, td, design, est);
+            break;
+        case SYF_ESTIMATOR_IPW:
+            st = fit_ipw(sc, td, design, est);
+            break;
+        default: /* ols, lmm, gee */
+            st = fit_linear(sc, td, design, estimator_kind(sc), est);
         }
-        if (use_g)
-            Lg = count_levels(gcode, td, gmap, cap_g);
-        if (use_p)
-            Lp = count_levels(pcode, td, pmap, cap_p);
-        if (use_o)
-            Lo = count_levels(ocode, td, omap, cap_o);
+        if (st != SYF_OK && st != SYF_ENOMEM)
+            st = prefix_error(st, sc);
     }
-    /* With office fixed effects (staggered rollout) the office dummies are
-     * absorbed: y and the other regressors are demeaned within office and
-     * the intercept dropped (Frisch-Waugh-Lovell gives the same estimate);
-     * CR2 is then computed on the absorbed design, as Pustejovsky & Tipton
-     * (2018) and clubSandwich do -- with the dummies in X, I - H_gg would be
-     * singular for every office. */
-    const size_t c0 = use_o ? 0 : 1; /* column of the treatment indicator */
-    const size_t p = c0 + 1 + (Lg ? Lg - 1 : 0) + (Lp ? Lp - 1 : 0);
-    (void)Lo;
-    double *X = NULL, *y = NULL;
-    size_t *cl = NULL, *code = NULL, G = 0;
-    syf_ols_workspace *ws = NULL;
-    if (st == SYF_OK) {
-        X = calloc((n ? n : 1) * p, sizeof *X);
-        y = malloc((n ? n : 1) * sizeof *y);
-        cl = malloc((n ? n : 1) * sizeof *cl);
-        code = malloc(K * sizeof *code);
-        if (!X || !y || !cl || !code)
-            st = syf_error_set(SYF_ENOMEM, "out of memory");
-    }
-    if (st == SYF_OK) {
-        const int by_person = dsg == SYF_DESIGN_INDIVIDUAL_RCT && !mixed;
-        for (size_t o = 0; o < K; o++)
-            code[o] = SIZE_MAX;
-        size_t r = 0;
-        for (size_t j = 0; j < td->n; j++) {
-            if (!td->keep[j])
-                continue;
-            double *x = X + r * p;
-            if (c0)
-                x[0] = 1.0;
-            x[c0] = td->arm[j];
-            size_t c = c0 + 1;
-            if (Lg) {
-                int32_t l = gmap[gcode[j]];
-                if (l > 0)
-                    x[c + (size_t)l - 1] = 1.0;
-                c += Lg - 1;
-            }
-            if (Lp) {
-                int32_t l = pmap[pcode[j]];
-                if (l > 0)
-                    x[c + (size_t)l - 1] = 1.0;
-                c += Lp - 1;
-            }
-            y[r] = td->y[j];
-            if (by_person)
-                cl[r] = r;
-            else {
-                if (code[td->office[j]] == SIZE_MAX)
-                    code[td->office[j]] = G++;
-                cl[r] = code[td->office[j]];
-            }
-            r++;
-        }
-        if (by_person)
-            G = n;
-        est->clusters = by_person ? K : G;
-        if (use_o) { /* absorb office fixed effects: demean within office */
-            double *sum = calloc(G * (p + 1), sizeof *sum);
-            size_t *cnt = calloc(G, sizeof *cnt);
-            if (!sum || !cnt)
-                st = syf_error_set(SYF_ENOMEM, "out of memory");
-            else {
-                for (size_t q = 0; q < n; q++) {
-                    cnt[cl[q]]++;
-                    for (size_t c = 0; c < p; c++)
-                        sum[cl[q] * (p + 1) + c] += X[q * p + c];
-                    sum[cl[q] * (p + 1) + p] += y[q];
-                }
-                for (size_t q = 0; q < n; q++) {
-                    double m = (double)cnt[cl[q]];
-                    for (size_t c = 0; c < p; c++)
-                        X[q * p + c] -= sum[cl[q] * (p + 1) + c] / m;
-                    y[q] -= sum[cl[q] * (p + 1) + p] / m;
-                }
-            }
-            free(sum);
-            free(cnt);
-        }
-        if (n1 == 0 || n1 == n)
-            st = syf_error_set(SYF_ESINGULAR, "an arm has no analysed participants");
-        else if (st != SYF_OK)
-            ;
-        else if (G < 3)
-            st = syf_error_set(SYF_ESINGULAR, "fewer than 3 offices with analysed participants");
-        else if (n <= p)
-            st = syf_error_set(SYF_ESINGULAR, "fewer participants than coefficients");
-    }
-    if (st == SYF_OK && kind == SYF_ESTIMATOR_LMM) {
-        syf_lmm_workspace *lw = syf_lmm_alloc(n, p, G);
-        syf_lmm_result lr;
-        st = lw ? syf_lmm_fit(lw, n, X, y, cl, G, SYF_LMM_DF_SATTERTHWAITE,
-                              1.0 - sc->trial.alpha, &lr)
-                : syf_error_set(SYF_ENOMEM, "out of memory");
-        if (st == SYF_OK) {
-            est->estimate = lr.estimate[c0];
-            est->std_error = lr.std_error[c0];
-            est->df = lr.df[c0];
-            est->statistic = lr.statistic[c0];
-            est->p_value = lr.p_value[c0];
-            est->conf_low = lr.conf_low[c0];
-            est->conf_high = lr.conf_high[c0];
-        }
-        syf_lmm_free(lw);
-    } else if (st == SYF_OK && kind == SYF_ESTIMATOR_GEE) {
-        syf_gee_workspace *gw = syf_gee_alloc(n, p, G);
-        syf_gee_result gr;
-        st = gw ? syf_gee_fit(gw, n, X, y, cl, G, 1.0 - sc->trial.alpha, &gr)
-                : syf_error_set(SYF_ENOMEM, "out of memory");
-        if (st == SYF_OK) {
-            est->estimate = gr.estimate[c0];
-            est->std_error = gr.std_error[c0];
-            est->df = NAN; /* Wald z */
-            est->statistic = gr.statistic[c0];
-            est->p_value = gr.p_value[c0];
-            est->conf_low = gr.conf_low[c0];
-            est->conf_high = gr.conf_high[c0];
-        }
-        syf_gee_free(gw);
-    } else if (st == SYF_OK && !(ws = syf_ols_alloc(n, p, G)))
-        st = syf_error_set(SYF_ENOMEM, "out of memory");
-    if (st == SYF_OK && !mixed) {
-        static const syf_vcov_type types[] = {SYF_VCOV_CR2, SYF_VCOV_CR1, SYF_VCOV_CR0,
-                                              SYF_VCOV_CR3};
-        syf_ols_result res;
-        st = syf_ols_fit(ws, n, X, y, cl, G, types[sc->trial.se], 1.0 - sc->trial.alpha, &res);
-        if (st == SYF_OK) {
-            est->estimate = res.estimate[c0];
-            est->std_error = res.std_error[c0];
-            est->df = res.df[c0];
-            est->statistic = res.statistic[c0];
-            est->p_value = res.p_value[c0];
-            est->conf_low = res.conf_low[c0];
-            est->conf_high = res.conf_high[c0];
-        }
-    }
-    syf_ols_free(ws);
-    free(X);
-    free(y);
-    free(cl);
-    free(code);
-    free(gmap);
-    free(pmap);
-    free(omap);
-    free(pcode);
-    free(ocode);
     est->status = st;
     return st;
 }

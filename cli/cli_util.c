@@ -1,6 +1,7 @@
 /* cli_util.c — shared helpers of the subcommands (see cli_util.h). */
 #include "cli_util.h"
 #include "syfosim/error.h"
+#include "syfosim/trial.h"
 #include "syfosim/version.h"
 
 #include <errno.h>
@@ -45,7 +46,10 @@ int cli_load_scenario(const char *path, char **sets, int nsets, syf_scenario *sc
         if (st != SYF_OK)
             return st;
     }
-    return syf_scenario_validate(sc);
+    st = syf_scenario_validate(sc);
+    if (st == SYF_OK) /* estimator and design must fit together (exit 2 up front) */
+        st = syf_trial_estimator_check(sc);
+    return st;
 }
 
 void cli_provenance(FILE *f, const syf_scenario *sc, uint64_t seed, const char *what)

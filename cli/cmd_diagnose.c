@@ -98,7 +98,7 @@ static int diagnose_cells(syf_mc *mc, const syf_scenario *sc, syf_scenario *sc0,
 {
     int st;
     cells[0] = sc;
-    if ((st = syf_mc_set_cell(mc, 0, syf_scenario_hash(sc), "sate")) != SYF_OK)
+    if ((st = syf_mc_set_cell(mc, 0, syf_scenario_hash(sc), syf_trial_estimand_name(sc))) != SYF_OK)
         return st;
     if (with_null) {
         *sc0 = *sc;
@@ -139,8 +139,8 @@ static int write_outputs(const char *outdir, const syf_scenario *sc, uint64_t se
     syf_diagnosis d;
     if ((st = syf_mc_diagnose(mc, 0, sc->trial.alpha, &d)) != SYF_OK)
         goto done;
-    syf_diagnosis_write_csv(od.f, 1, design_label(sc), estimator, "sate", &d);
-    syf_mc_write_replicates(orp.f, mc, 0, "sate");
+    syf_diagnosis_write_csv(od.f, 1, design_label(sc), estimator, syf_trial_estimand_name(sc), &d);
+    syf_mc_write_replicates(orp.f, mc, 0, syf_trial_estimand_name(sc));
     printf("syfosim diagnose: scenario '%s', %ld replications (seed %" PRIu64
            ") -> %s/diagnosis.csv\n",
            sc->name, reps, seed, outdir);

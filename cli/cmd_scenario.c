@@ -4,6 +4,7 @@
 #include "commands.h"
 #include "syfosim/calibration.h"
 #include "syfosim/error.h"
+#include "syfosim/trial.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +25,8 @@ int syf_cmd_check(int argc, char **argv)
     }
     syf_scenario *sc = malloc(sizeof *sc);
     int st = sc ? syf_scenario_load(argv[1], sc) : syf_error_set(SYF_ENOMEM, "out of memory");
+    if (st == SYF_OK)
+        st = syf_trial_estimator_check(sc);
     if (st == SYF_OK)
         printf("%s: ok (scenario '%s', hash %016llx)\n", argv[1], sc->name,
                (unsigned long long)syf_scenario_hash(sc));

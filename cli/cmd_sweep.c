@@ -265,7 +265,7 @@ static int sweep_write(const char *outdir, const syf_scenario *base, uint64_t se
         grid_label(g, p, label, sizeof label);
         for (size_t v = 0; v < V; v++) {
             const size_t c = p * V + v;
-            const char *estimand = v ? "null" : "sate";
+            const char *estimand = v ? "null" : syf_trial_estimand_name(cells[c]);
             syf_diagnosis d;
             if ((st = syf_mc_diagnose(mc, c, cells[c]->trial.alpha, &d)) != SYF_OK)
                 goto done;

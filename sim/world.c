@@ -182,75 +182,98 @@ static void simulate_spell(const syf_world *w, size_t i, size_t k, int32_t start
     const double u_job = syf_stream_uniform(&s);
     const double u_after = syf_stream_uniform(&s);
     const double u_dm2 = syf_stream_uniform(&s);
-    syf_triage_input tin;
-    tin.u_respond = syf_stream_uniform(&s);
-    tin.n_q1 = syf_stream_normal(&s);
-    tin.n_q2 = syf_stream_normal(&s);
-    tin.n_q3 = syf_stream_normal(&s);
-    tin.u_signal = syf_stream_uniform(&s);
-    tin.u_eligibility = syf_stream_uniform(&s);
-    tin.u_judge_map = syf_stream_uniform(&s);
-    tin.u_judge_skip = syf_stream_uniform(&s);
-    for (int c = 0; c < 3; c++)
-        tin.u_checkpoint[c] = syf_stream_uniform(&s);
-    const double u_fidelity = syf_stream_uniform(&s);
-    const double n_score = syf_stream_normal(&s);
-
     /* The person's own prognosis: the untreated duration index, i.e. the
      * latent prognosis and the spell's exit draw together (standardised).
      * People predict their own duration well (digest-003 L289, L434), so
      * the self-reports read this, with noise (pilot.self_noise_sd). */
     const double sz = sc->duration.prognosis_sd;
     sp->prognosis = (float)((sz * z + log(E) + 0.5772156649) / sqrt(sz * sz + 1.6449340668));
-    sp->score = (float)(sp->prognosis + sc->pilot.score_noise_sd * n_score);
+    sp->score = NAN;
 
-    /* 5. pilot: is this spell's triage day inside the window, on or after
-     * the pilot started for this person, and is the pilot delivered? */
+    /* 5. Does the spell reach the gate, the first day on which the pilot or
+     * the status-quo activity check can change anything?  Before it the
+     * hazard depends on grading only, so this is known without the pilot's
+     * draws; the spells that end earlier (most of them) make none. */
+    const double m0 = pop->hazard_mult[i] * sc->duration.diagnosis_hr[sp->diag] *
+                      exp(-sc->duration.prognosis_sd * z);
+    const double m_first = m0 * (sp->graded_from == 0 ? sc->grading.hr : 1.0);
     const int32_t triage_day = (int32_t)sc->pilot.triage_day;
+    const int32_t gate = triage_day < sc->regime.activity_day ? triage_day
+                                                              : (int32_t)sc->regime.activity_day;
+    syf_hr_change gchg[2];
+    size_t ng = 0;
+    if (sp->graded_from > 0)
+        gchg[ng++] = (syf_hr_change){sp->graded_from, m0 * sc->grading.hr};
+    if (sp->graded_from >= 0 && sp->graded_to != INT32_MAX)
+        gchg[ng++] = (syf_hr_change){sp->graded_to, m0};
+    const int reaches = E >= syf_hazard_cumulative(sc->duration.baseline_hazard,
+                                                   syf_hazard_knots, SYF_N_PIECES, m_first,
+                                                   gchg, ng, gate);
+
+    /* 6. pilot: is this spell's triage day inside the window, on or after
+     * the pilot started for this person, and is the pilot delivered?  Its
+     * draws come from the spell's own triage stream, made only when the
+     * spell reaches the gate (the same numbers in every version of the
+     * world, so common random numbers hold). */
     const int32_t from = pilot_start(w, i, arm), t_abs = start + triage_day;
-    int pilot = sc->pilot.type != SYF_PILOT_NONE && from != INT32_MAX && t_abs >= w->obs0 &&
-                t_abs >= from && t_abs < w->obs1;
-    if (pilot && w->assign && w->assign->office_fidelity)
-        pilot = u_fidelity < w->assign->office_fidelity[pop->office[i]];
+    int pilot = reaches && sc->pilot.type != SYF_PILOT_NONE && from != INT32_MAX &&
+                t_abs >= w->obs0 && t_abs >= from && t_abs < w->obs1;
     int32_t map_day = -1, checkpoint_day = -1;
-    if (pilot) {
-        sp->flags |= SYF_SF_PILOT;
-        tin.prognosis = sp->prognosis;
-        tin.age = age;
-        tin.pregnancy = (sp->flags & SYF_SF_PREGNANCY) != 0;
-        tin.serious = (sp->flags & SYF_SF_SERIOUS) != 0;
-        tin.degree = syf_spell_grade_on(sp, triage_day);
-        tin.recurrent_count = recurrent_count;
-        syf_triage_result tr;
-        if (sc->pilot.type == SYF_PILOT_RISK_SCORE)
-            syf_triage_score(sc, &tin, sp->score, &tr);
-        else
-            syf_triage_msyfo(sc, &tin, &tr);
-        if (w->force_map >= 0 && !tr.excluded) { /* counterfactual versions */
-            tr.mapped = w->force_map;
-            tr.checkpoint = -1;
-        }
-        sp->triggers = (uint16_t)tr.triggers;
-        sp->q1 = (int8_t)tr.q1;
-        sp->q2 = (int8_t)tr.q2;
-        sp->q3 = (int8_t)tr.q3;
-        if (tr.excluded)
-            sp->flags |= SYF_SF_EXCLUDED;
-        if (tr.responded)
-            sp->flags |= SYF_SF_RESPONDED;
-        if (tr.mapped)
-            map_day = triage_day + (int32_t)sc->pilot.mapping_delay_days;
-        else if (tr.checkpoint >= 0) {
-            checkpoint_day = (int32_t)sc->pilot.checkpoint_days[tr.checkpoint];
-            if (checkpoint_day < triage_day)
-                checkpoint_day = triage_day;
-            map_day = checkpoint_day + (int32_t)sc->pilot.mapping_delay_days;
+    if (reaches) {
+        syf_stream ts;
+        syf_stream_init(&ts, w->seed, w->rep, i, syf_purpose(SYF_P_TRIAGE, k));
+        syf_triage_input tin;
+        tin.u_respond = syf_stream_uniform(&ts);
+        tin.n_q1 = syf_stream_normal(&ts);
+        tin.n_q2 = syf_stream_normal(&ts);
+        tin.n_q3 = syf_stream_normal(&ts);
+        tin.u_signal = syf_stream_uniform(&ts);
+        tin.u_eligibility = syf_stream_uniform(&ts);
+        tin.u_judge_map = syf_stream_uniform(&ts);
+        tin.u_judge_skip = syf_stream_uniform(&ts);
+        for (int c = 0; c < 3; c++)
+            tin.u_checkpoint[c] = syf_stream_uniform(&ts);
+        const double u_fidelity = syf_stream_uniform(&ts);
+        sp->score = (float)(sp->prognosis + sc->pilot.score_noise_sd * syf_stream_normal(&ts));
+        if (pilot && w->assign && w->assign->office_fidelity)
+            pilot = u_fidelity < w->assign->office_fidelity[pop->office[i]];
+        if (pilot) {
+            sp->flags |= SYF_SF_PILOT;
+            tin.prognosis = sp->prognosis;
+            tin.age = age;
+            tin.pregnancy = (sp->flags & SYF_SF_PREGNANCY) != 0;
+            tin.serious = (sp->flags & SYF_SF_SERIOUS) != 0;
+            tin.degree = syf_spell_grade_on(sp, triage_day);
+            tin.recurrent_count = recurrent_count;
+            syf_triage_result tr;
+            if (sc->pilot.type == SYF_PILOT_RISK_SCORE)
+                syf_triage_score(sc, &tin, sp->score, &tr);
+            else
+                syf_triage_msyfo(sc, &tin, &tr);
+            if (w->force_map >= 0 && !tr.excluded) { /* counterfactual versions */
+                tr.mapped = w->force_map;
+                tr.checkpoint = -1;
+            }
+            sp->triggers = (uint16_t)tr.triggers;
+            sp->q1 = (int8_t)tr.q1;
+            sp->q2 = (int8_t)tr.q2;
+            sp->q3 = (int8_t)tr.q3;
+            if (tr.excluded)
+                sp->flags |= SYF_SF_EXCLUDED;
+            if (tr.responded)
+                sp->flags |= SYF_SF_RESPONDED;
+            if (tr.mapped)
+                map_day = triage_day + (int32_t)sc->pilot.mapping_delay_days;
+            else if (tr.checkpoint >= 0) {
+                checkpoint_day = (int32_t)sc->pilot.checkpoint_days[tr.checkpoint];
+                if (checkpoint_day < triage_day)
+                    checkpoint_day = triage_day;
+                map_day = checkpoint_day + (int32_t)sc->pilot.mapping_delay_days;
+            }
         }
     }
 
-    /* 6. hazard multiplier schedule */
-    const double m0 = pop->hazard_mult[i] * sc->duration.diagnosis_hr[sp->diag] *
-                      exp(-sc->duration.prognosis_sd * z);
+    /* 7. hazard multiplier schedule */
     double grade_f = 1.0, act_f = 1.0, eff_f = 1.0;
     struct hr_event ev[4];
     int nev = 0;
@@ -281,9 +304,8 @@ static void simulate_spell(const syf_world *w, size_t i, size_t k, int32_t start
         chg[a].t = ev[a].t;
         chg[a].mult = m0 * grade_f * act_f * eff_f;
     }
-    const double m_first = m0 * (sp->graded_from == 0 ? sc->grading.hr : 1.0);
 
-    /* 7. exit time, the maximum and censoring */
+    /* 8. exit time, the maximum and censoring */
     const int32_t max_abs = nth_weekday(w, start + (int32_t)sc->regime.employer_days,
                                         (int32_t)sc->regime.max_paid_days);
     const int32_t dmax = max_abs - start + 1; /* spell days at the maximum */
@@ -318,7 +340,7 @@ static void simulate_spell(const syf_world *w, size_t i, size_t k, int32_t start
                                             : SYF_AFTER_OTHER;
     }
 
-    /* 8. what happened while the spell lasted */
+    /* 9. what happened while the spell lasted */
     if (pilot && days > triage_day)
         sp->flags |= SYF_SF_TRIAGED;
     if (!pilot && days > sc->regime.activity_day)

@@ -15,10 +15,74 @@
  * (stratum, pair, sequence), and whether they stay in the analysis
  * (consent / attrition, transition periods).
  *
- * syf_trial_estimate_fit() fits OLS of the outcome on the treatment
- * indicator with the design's fixed effects (strata, pairs, periods; office
- * and period for staggered rollout) and cluster-robust standard errors by
- * office (CR2 by default; by person for an individual RCT).
+ * It also keeps the index spell's length and end in both versions (the cox
+ * estimand) and, per office, what an evaluator would know before the pilot
+ * (log size; a baseline sick-leave proxy) for the ipw propensity model.
+ *
+ * syf_trial_estimate_fit() fits the analysis model of trial.estimator.
+ * Every model reports the treatment's estimate, SE and CI; a model that
+ * cannot be applied to the scenario (syf_trial_estimator_check) or to the
+ * data fails with a status and a message naming trial.estimator -- never a
+ * silent fallback to another model.
+ *
+ *   ols (default)  the outcome on the treatment with the design's fixed
+ *          effects (strata, pairs, periods; office and period for staggered
+ *          rollout), cluster-robust by office (trial.se: CR2 by default; by
+ *          person for an individual RCT).  Estimand: the SATE.
+ *   lmm, gee  the same mean model with a random office intercept (REML,
+ *          Satterthwaite df; Hussey-Hughes with periods) or an exchangeable
+ *          working correlation by office (robust SE).  Estimand: the SATE.
+ *   logit  trial.outcome = work_12m only: logistic regression with the
+ *          design's fixed effects (office dummies under staggered rollout),
+ *          cluster-robust by office (CR1, Stata's G/(G-1); CR0 with
+ *          trial.se = CR0); reported as the average marginal effect (the
+ *          mean over the analysed of p(z=1) - p(z=0): a risk difference)
+ *          with a delta-method SE, normal reference (df NAN).  Estimand: the
+ *          SATE, which for a 0/1 outcome is a risk difference.
+ *   cox    time from the triage day to the end of the index spell
+ *          (index_days - triage_day; event = index_event: return to work,
+ *          full or graded, job change or maximum reached; censored at the
+ *          end of follow-up).  Participants are recruited by reaching the
+ *          triage day, so all are at risk until it: starting the clock there
+ *          is equivalent to delayed entry at the triage day, which the Cox
+ *          module need not support.  The treatment's log hazard ratio with
+ *          the design's fixed effects, Efron ties, robust variance by office
+ *          (coxph cluster(), no small-sample factor), df NAN; > 0 = faster
+ *          return.  Estimand (est->estimand): the log hazard ratio of a Cox
+ *          fit (Efron, no covariates) of the stacked counterfactual data --
+ *          every recruited participant twice, the index spell of the NEVER
+ *          version with z = 0 and of the ALWAYS version with z = 1.  That is
+ *          a marginal (population-averaged) log HR: because hazard ratios are
+ *          not collapsible, a fit conditional on fixed effects that predict
+ *          the outcome (offices under staggered rollout, periods) targets a
+ *          somewhat different, conditional HR, and the diagnosis shows it.
+ *   did, cs  stepped_wedge and staggered only: the analysed participants'
+ *          outcomes averaged in an office x period panel (every cell must
+ *          have a participant: else the fit fails, suggesting fewer periods
+ *          or larger offices); an office's group is the period its pilot
+ *          starts (never-treated: offices that do not start within the
+ *          window).  did = two-way fixed effects (office, period) on the
+ *          cells, cluster-robust by office with trial.se (CR2 by default,
+ *          Satterthwaite df); cs = Callaway-Sant'Anna ATT(g,t), simple
+ *          aggregation, compared with never-treated offices if there are
+ *          any, else with not-yet-treated ones (the stepped wedge has none:
+ *          its last sequence serves as the comparison and the last period is
+ *          dropped), influence-function SE, df NAN.  Estimand: the SATE.
+ *          Cell means weight offices (and periods) equally, where the SATE
+ *          weights participants: with unequal office sizes and effects that
+ *          vary by office or period the target differs somewhat from the
+ *          SATE, a real bias that the diagnosis reports.
+ *   ipw    designs where the treatment is an office's for the whole window
+ *          (self_selected; cluster_rct, stratified_crt, matched_crt): a logit
+ *          propensity of the participant's office running the pilot given
+ *          log office size and the office's baseline sick-leave proxy
+ *          (log office onset-rate effect - log office return-hazard effect,
+ *          as design.c's baseline strata, observed with 5 % noise: what
+ *          pre-period registers would give an evaluator), fitted at
+ *          participant level; Hajek-weighted difference in means with the
+ *          M-estimation sandwich by office (CR1; CR0 with trial.se = CR0),
+ *          df NAN.  Estimand: the SATE.  It removes the selection only as
+ *          far as the proxy captures what offices selected on.
  */
 #ifndef SYFOSIM_TRIAL_H
 #define SYFOSIM_TRIAL_H
@@ -45,12 +109,19 @@ typedef struct {
     float *prognosis;     /* index spell's standardised untreated duration index */
     float *score;         /* index spell's risk score (the rd running variable) */
     double *y, *y0, *y1;  /* observed, with the pilot nowhere, with it everywhere */
+    /* the index spell in the NEVER and ALWAYS versions (the cox estimand) */
+    int32_t *index_days0, *index_days1;
+    uint8_t *index_event0, *index_event1;
+    /* per office (n_office entries; the ipw propensity model): log office
+     * size and the baseline sick-leave proxy (see syf_trial_collect) */
+    size_t n_office;
+    double *office_log_size, *office_baseline;
 } syf_trial_data;
 
 typedef struct {
     int status; /* SYF_OK, or why the fit failed */
     double estimate, std_error, df, statistic, p_value, conf_low, conf_high;
-    double estimand; /* SATE over all recruited participants */
+    double estimand; /* SATE over all recruited participants (cox: marginal log HR) */
     double mean_control, mean_pilot; /* observed means among those analysed */
     size_t n_recruited, n, clusters, n_pilot; /* n = analysed */
 } syf_trial_estimate;
@@ -75,6 +146,18 @@ int syf_trial_estimate_fit(const syf_scenario *sc, const syf_trial_data *td,
 
 /* Name of the analysis model, e.g. "ols_CR2+period_fe". */
 const char *syf_trial_estimator_name(const syf_scenario *sc);
+
+/* SYF_OK if trial.estimator can analyse the scenario's design and outcome,
+ * else SYF_EINPUT with a message naming the keys (e.g. logit without
+ * trial.outcome = work_12m, did / cs without a period panel, ipw without
+ * office-level treatment).  syf_trial_estimate_fit() calls it first; a
+ * command can call it before running any replication. */
+int syf_trial_estimator_check(const syf_scenario *sc);
+
+/* What the estimand of a replication is, as labelled in diagnosis outputs:
+ * "sate" (average effect over the recruited participants), "log_hr" (cox:
+ * marginal log hazard ratio of return) or "cutoff_effect" (rd design). */
+const char *syf_trial_estimand_name(const syf_scenario *sc);
 
 /* One full replication: population, assignment, collection, estimate. */
 int syf_trial_replicate(const syf_scenario *sc, uint64_t seed, uint64_t rep,
