@@ -1236,6 +1236,7 @@ int syf_trial_replicate(const syf_scenario *sc, uint64_t seed, uint64_t rep,
         syf_world w;
         syf_world_init(&w, sc, pop, seed, rep);
         w.assign = &design.assign;
+        w.trial_only = 1; /* no callback: only participants' histories matter */
         st = syf_trial_collect(&w, &design, &td, NULL, NULL);
     }
     if (st == SYF_OK) {

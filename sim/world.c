@@ -22,6 +22,7 @@ void syf_world_init(syf_world *w, const syf_scenario *sc, const syf_population *
     w->pop = pop;
     w->assign = NULL;
     w->force_map = -1;
+    w->trial_only = 0;
     w->seed = seed;
     w->rep = rep;
     w->obs0 = (int32_t)sc->run.burn_in_days;
@@ -369,7 +370,8 @@ size_t syf_world_person(const syf_world *w, size_t i, int arm, syf_spell *buf, s
     const double R = (double)sc->incidence.recurrence_days;
     const int32_t lookback = (int32_t)sc->pilot.recurrent_lookback_days;
     int32_t t = 0; /* at risk from this day */
-    int after_return = 0;
+    int after_return = 0, recruited = 0;
+    const int32_t tday = (int32_t)sc->pilot.triage_day;
     size_t n = 0;
     if (exited)
         *exited = INT32_MAX;
@@ -386,6 +388,11 @@ size_t syf_world_person(const syf_world *w, size_t i, int arm, syf_spell *buf, s
         if (!(wait < (double)(w->end - t)))
             break;
         int32_t start = t + (int32_t)floor(wait);
+        /* trial-only mode: a person not recruited by now can no longer be
+         * (their next triage day falls after the window) -- nothing later
+         * in their history can matter to the trial */
+        if (w->trial_only && !recruited && start + tday >= w->obs1)
+            break;
         int recurrent = 0;
         for (size_t j = n; j-- > 0;) {
             if (buf[j].start < start - lookback)
@@ -394,6 +401,8 @@ size_t syf_world_person(const syf_world *w, size_t i, int arm, syf_spell *buf, s
         }
         syf_spell *sp = &buf[n++];
         simulate_spell(w, i, k, start, arm, recurrent, sp);
+        if (start + tday >= w->obs0 && start + tday < w->obs1 && sp->days > tday)
+            recruited = 1;
         if (sp->reason == SYF_END_CENSORED)
             break;
         t = start + sp->days;

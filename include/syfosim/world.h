@@ -69,6 +69,8 @@ typedef struct {
     const syf_scenario *sc;
     const syf_population *pop;
     const syf_assignment *assign; /* NULL = nobody assigned */
+    int trial_only; /* 1: stop a person's history once they can no longer be recruited
+                       (diagnosis needs participants only; register outputs need all) */
     int force_map; /* -1: the pilot's rule decides; 0: nobody mapped; 1: every triaged
                       (non-excluded) person mapped -- for counterfactuals of the rd design */
     uint64_t seed, rep;
