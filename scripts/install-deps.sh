@@ -3,7 +3,7 @@
 # As root: installs the missing ones with apt-get.  Otherwise: prints the one
 # apt-get line to run and exits 1.  Used by `make demo`, `make deps` and CI.
 set -eu
-PKGS="gcc make libgsl-dev libcsv-dev libcmocka-dev libinih-dev librandom123-dev gnuplot-nox openmpi-bin libopenmpi-dev"
+PKGS="gcc make libgsl-dev libcsv-dev libcmocka-dev libinih-dev librandom123-dev gnuplot-nox openmpi-bin libopenmpi-dev valgrind"
 PKGS="$PKGS ${SYF_EXTRA_PKGS:-}" # optional extras, e.g. SYF_EXTRA_PKGS=chromium for make test-browser
 missing=""
 for p in $PKGS; do
