@@ -13,6 +13,7 @@
 #include "syfosim/lmm.h"
 #include "syfosim/logit.h"
 #include "syfosim/rng.h"
+#include "syfosim/wildboot.h"
 
 #include <gsl/gsl_cdf.h>
 #include <limits.h>
@@ -45,6 +46,7 @@ void syf_trial_data_free(syf_trial_data *td)
     free(td->index_event1);
     free(td->office_log_size);
     free(td->office_baseline);
+    free(td->consent);
     memset(td, 0, sizeof *td);
 }
 
@@ -76,6 +78,7 @@ static int td_grow(syf_trial_data *td)
     GROW(index_days1);
     GROW(index_event0);
     GROW(index_event1);
+    GROW(consent);
 #undef GROW
     td->cap = nc;
     return SYF_OK;
@@ -145,7 +148,7 @@ static void apply_attrition(const syf_world *w, syf_trial_data *td)
         syf_stream cs;
         syf_stream_init(&cs, w->seed, w->rep, td->person[j], syf_purpose(SYF_P_DESIGN, 3));
         if (syf_stream_uniform(&cs) < expit(a + b * td->prognosis[j]))
-            td->keep[j] = 0;
+            td->keep[j] = td->consent[j] = 0;
     }
 }
 
@@ -266,6 +269,7 @@ int syf_trial_collect(const syf_world *w, const syf_design *design, syf_trial_da
         td->office[j] = o;
         td->arm[j] = (uint8_t)z;
         td->keep[j] = (uint8_t)keep;
+        td->consent[j] = 1;
         int32_t per = 0;
         if (design->period_days > 0) { /* the window's last days join the last period */
             per = (t_abs - w->obs0) / design->period_days;
@@ -288,6 +292,11 @@ int syf_trial_collect(const syf_world *w, const syf_design *design, syf_trial_da
         td->index_event1[j] = ev[1];
     }
     free(buf);
+    if (td && has_design) {
+        td->seed = w->seed;
+        td->rep = w->rep;
+        td->pop = pop;
+    }
     if (st == SYF_OK && td && has_design)
         st = office_characteristics(w, td);
     if (st == SYF_OK && td)
@@ -342,15 +351,15 @@ const char *syf_trial_estimator_name(const syf_scenario *sc)
         "cox_efron_CR0+period_fe", "cox_efron_CR0+office_period_fe", "cox_efron_CR0", ""};
     static const char *const did[4] = {"did_twfe_cells_CR2", "did_twfe_cells_CR1",
                                        "did_twfe_cells_CR0", "did_twfe_cells_CR3"};
-    static const char *const ols[4][9] = {
-        {"", "ols_CR2", "ols_HC2", "ols_CR2+strata_fe", "ols_CR2+pair_fe", "ols_CR2+period_fe",
-         "ols_CR2+office_period_fe", "ols_CR2", "local_linear_CR2"},
-        {"", "ols_CR1", "ols_HC1", "ols_CR1+strata_fe", "ols_CR1+pair_fe", "ols_CR1+period_fe",
-         "ols_CR1+office_period_fe", "ols_CR1", "local_linear_CR1"},
-        {"", "ols_CR0", "ols_HC0", "ols_CR0+strata_fe", "ols_CR0+pair_fe", "ols_CR0+period_fe",
-         "ols_CR0+office_period_fe", "ols_CR0", "local_linear_CR0"},
-        {"", "ols_CR3", "ols_HC3", "ols_CR3+strata_fe", "ols_CR3+pair_fe", "ols_CR3+period_fe",
-         "ols_CR3+office_period_fe", "ols_CR3", "local_linear_CR3"}};
+    /* [inference][se][design]: analytic, wild (p and CI), ri (p only) */
+#define OLS_NAMES(k, suf)                                                                        \
+    {"", "ols_CR" k suf, "ols_HC" k suf, "ols_CR" k "+strata_fe" suf,                            \
+     "ols_CR" k "+pair_fe" suf, "ols_CR" k "+period_fe" suf, "ols_CR" k "+office_period_fe" suf, \
+     "ols_CR" k suf, "local_linear_CR" k}
+#define OLS_SE(suf) {OLS_NAMES("2", suf), OLS_NAMES("1", suf), OLS_NAMES("0", suf), OLS_NAMES("3", suf)}
+    static const char *const ols[3][4][9] = {OLS_SE(""), OLS_SE("+wild"), OLS_SE("+ri_p")};
+#undef OLS_SE
+#undef OLS_NAMES
     const int se = sc->trial.se >= SYF_SE_CR2 && sc->trial.se <= SYF_SE_CR3 ? sc->trial.se : 0;
     switch (sc->trial.estimator) {
     case SYF_ESTIMATOR_LMM:
@@ -368,7 +377,10 @@ const char *syf_trial_estimator_name(const syf_scenario *sc)
     case SYF_ESTIMATOR_IPW:
         return sc->trial.se == SYF_SE_CR0 ? "ipw_logit_ps_CR0" : "ipw_logit_ps_CR1";
     default:
-        return ols[se][d];
+        return ols[sc->trial.inference >= SYF_INFERENCE_ANALYTIC &&
+                           sc->trial.inference <= SYF_INFERENCE_RI
+                       ? sc->trial.inference
+                       : 0][se][d];
     }
 }
 
@@ -392,6 +404,34 @@ int syf_trial_estimator_check(const syf_scenario *sc)
                              "trial.estimator = %s cannot analyse trial.design = rd (accepted: "
                              "default or ols, the local-linear fit)",
                              en);
+    static const char *const inference_keys[] = {"analytic", "wild", "ri"};
+    const int inf = sc->trial.inference;
+    if (inf < SYF_INFERENCE_ANALYTIC || inf > SYF_INFERENCE_RI)
+        return syf_error_set(SYF_EINPUT, "trial.inference: unknown value %d", inf);
+    if (inf != SYF_INFERENCE_ANALYTIC) {
+        const char *in = inference_keys[inf];
+        if (e != SYF_ESTIMATOR_DEFAULT && e != SYF_ESTIMATOR_OLS)
+            return syf_error_set(SYF_EINPUT,
+                                 "trial.inference = %s applies to the ols treatment coefficient "
+                                 "only, not trial.estimator = %s (accepted: default, ols; or "
+                                 "trial.inference = analytic)",
+                                 in, en);
+        if (d == SYF_DESIGN_RD || d == SYF_DESIGN_NONE)
+            return syf_error_set(SYF_EINPUT,
+                                 "trial.inference = %s cannot be used with trial.design = %s "
+                                 "(accepted: any trial design except rd)",
+                                 in, dn);
+        if (inf == SYF_INFERENCE_RI &&
+            (d == SYF_DESIGN_STAGGERED || d == SYF_DESIGN_SELF_SELECTED))
+            return syf_error_set(SYF_EINPUT,
+                                 "trial.inference = ri re-runs a random assignment, but "
+                                 "trial.design = %s is not randomised (accepted: cluster_rct, "
+                                 "individual_rct, stratified_crt, matched_crt, stepped_wedge; or "
+                                 "trial.inference = wild)",
+                                 dn);
+        if (sc->trial.inference_draws < 1)
+            return syf_error_set(SYF_EINPUT, "trial.inference_draws must be positive");
+    }
     switch (e) {
     case SYF_ESTIMATOR_LOGIT:
         if (o != SYF_OUTCOME_WORK_12M)
@@ -769,6 +809,143 @@ static void set_normal(syf_trial_estimate *est, double estimate, double se, doub
              estimate + q * se);
 }
 
+/* ---- trial.inference: wild cluster bootstrap and randomization ------- */
+
+/* wild: the restricted wild cluster bootstrap of the treatment coefficient
+ * on the OLS fit's own design; replaces the p-value and the interval. */
+static int wild_inference(const syf_scenario *sc, const syf_trial_data *td, const model_data *m,
+                          syf_trial_estimate *est)
+{
+    const size_t B = (size_t)sc->trial.inference_draws;
+    syf_wild_workspace *ww = syf_wild_alloc(m->n, m->p, m->G, B);
+    if (!ww)
+        return syf_error_set(SYF_ENOMEM, "out of memory");
+    syf_wild_options o = {.coef = m->c0,
+                          .null_value = 0.0,
+                          .draws = B,
+                          .weights = SYF_WILD_RADEMACHER,
+                          .seed = td->seed,
+                          .rep = td->rep,
+                          .level = 1.0 - sc->trial.alpha,
+                          .want_ci = 1};
+    syf_wild_result r;
+    int st = syf_wild_test(ww, m->n, m->X, m->y, m->cl, m->G, &o, &r);
+    if (st == SYF_OK) {
+        est->p_value = r.p_value;
+        est->conf_low = r.conf_low;
+        est->conf_high = r.conf_high;
+        est->inference_draws = r.draws;
+        est->inference_stat_min = INFINITY;
+        est->inference_stat_max = -INFINITY;
+        for (size_t b = 0; b < r.draws; b++) {
+            est->inference_stat_min = fmin(est->inference_stat_min, r.t_boot[b]);
+            est->inference_stat_max = fmax(est->inference_stat_max, r.t_boot[b]);
+        }
+    }
+    syf_wild_free(ww);
+    return st;
+}
+
+/* The replication key of re-drawn assignment b (documented in trial.h). */
+static uint64_t ri_rep(uint64_t rep, size_t b) { return rep * 1000003u + (uint64_t)b + 1u; }
+
+/* ri: re-run the design's assignment B times with the outcomes fixed,
+ * recompute each participant's treatment (and transition exclusion) as
+ * syf_trial_collect does, refit the same OLS and compare the studentised
+ * statistic with the observed t_obs.  Sets est->p_value. */
+static int ri_inference(const syf_scenario *sc, const syf_trial_data *td,
+                        const syf_design *design, double t_obs, syf_trial_estimate *est)
+{
+    if (!td->pop || !td->consent)
+        return syf_error_set(SYF_EINPUT, "trial.inference = ri needs the population the trial "
+                                         "data were collected from (syf_trial_collect)");
+    const size_t n = td->n, B = (size_t)sc->trial.inference_draws;
+    const int32_t tday = (int32_t)sc->pilot.triage_day;
+    const int32_t trans = (int32_t)sc->trial.transition_days;
+    const int dsg = sc->trial.design;
+    unsigned flags = MD_INTERCEPT;
+    if (dsg == SYF_DESIGN_INDIVIDUAL_RCT)
+        flags |= MD_BY_PERSON;
+    syf_trial_data t2 = *td; /* shallow: arm, keep and group replaced per draw */
+    uint8_t *arm = malloc((n ? n : 1) * sizeof *arm), *keep = malloc((n ? n : 1) * sizeof *keep);
+    int32_t *group = malloc((n ? n : 1) * sizeof *group);
+    syf_ols_workspace *ws = NULL;
+    size_t ws_p = 0;
+    int st = SYF_OK;
+    if (!arm || !keep || !group)
+        st = syf_error_set(SYF_ENOMEM, "out of memory");
+    t2.arm = arm;
+    t2.keep = keep;
+    t2.group = group;
+    size_t used = 0, hits = 0;
+    double tmin = INFINITY, tmax = -INFINITY;
+    const double thr = fabs(t_obs) * (1.0 - 1e-10);
+    for (size_t b = 0; b < B && st == SYF_OK; b++) {
+        syf_design d2;
+        memset(&d2, 0, sizeof d2);
+        st = syf_design_build(sc, td->pop, td->seed, ri_rep(td->rep, b), &d2);
+        if (st != SYF_OK)
+            break;
+        for (size_t j = 0; j < n; j++) {
+            const uint32_t o = td->office[j];
+            const int32_t t_abs = td->index_start[j] + tday;
+            const int z = d2.person_treated ? d2.person_treated[td->person[j]]
+                                            : syf_design_office_on(&d2, o, t_abs);
+            int k = td->consent[j];
+            if (z && d2.office_start && !d2.person_treated && t_abs < d2.office_start[o] + trans)
+                k = 0;
+            arm[j] = (uint8_t)z;
+            keep[j] = (uint8_t)k;
+            group[j] = d2.office_group[o];
+        }
+        syf_design_free(&d2);
+        model_data m;
+        syf_trial_estimate dummy;
+        int bs = model_build(sc, &t2, design, flags, &m, &dummy);
+        if (bs == SYF_ENOMEM) {
+            st = bs;
+            break;
+        }
+        if (bs != SYF_OK) /* an arm without participants: left out */
+            continue;
+        if (ws && ws_p != m.p) {
+            syf_ols_free(ws);
+            ws = NULL;
+        }
+        if (!ws) {
+            ws = syf_ols_alloc(n, m.p, m.by_person ? n : design->n_office);
+            ws_p = m.p;
+        }
+        if (!ws) {
+            model_free(&m);
+            st = syf_error_set(SYF_ENOMEM, "out of memory");
+            break;
+        }
+        syf_ols_result r;
+        bs = syf_ols_fit(ws, m.n, m.X, m.y, m.cl, m.G, ols_vcov[sc->trial.se],
+                         1.0 - sc->trial.alpha, &r);
+        if (bs == SYF_OK && isfinite(r.statistic[m.c0])) {
+            used++;
+            hits += fabs(r.statistic[m.c0]) >= thr;
+            tmin = fmin(tmin, r.statistic[m.c0]);
+            tmax = fmax(tmax, r.statistic[m.c0]);
+        } else if (bs == SYF_ENOMEM)
+            st = bs;
+        model_free(&m);
+    }
+    if (st == SYF_OK) {
+        est->p_value = (1.0 + (double)hits) / (1.0 + (double)used);
+        est->inference_draws = used;
+        est->inference_stat_min = tmin;
+        est->inference_stat_max = tmax;
+    }
+    syf_ols_free(ws);
+    free(arm);
+    free(keep);
+    free(group);
+    return st;
+}
+
 /* ols (trial.se variance), lmm (random office intercept, REML,
  * Satterthwaite df; Hussey-Hughes with period effects) or gee
  * (exchangeable by office, robust SE): the treatment's coefficient. */
@@ -815,6 +992,10 @@ static int fit_linear(const syf_scenario *sc, const syf_trial_data *td, const sy
             set_coef(est, r.estimate[c], r.std_error[c], r.df[c], r.statistic[c], r.p_value[c],
                      r.conf_low[c], r.conf_high[c]);
         syf_ols_free(ws);
+        if (st == SYF_OK && sc->trial.inference == SYF_INFERENCE_WILD)
+            st = wild_inference(sc, td, &m, est);
+        else if (st == SYF_OK && sc->trial.inference == SYF_INFERENCE_RI)
+            st = ri_inference(sc, td, design, est->statistic, est);
     }
     model_free(&m);
     return st;

@@ -10,12 +10,22 @@
  * endpoints.  For 2x2 and event, --treat must be absorbing (once 1, always
  * 1).  --covariates are time-varying regressors; --cluster defaults to
  * --id; --se CR0|CR1|CR2|CR3 (default CR2, Satterthwaite df).
+ *
+ * --inference wild (twfe only; --draws B default 999, --weights
+ * rademacher|webb, --seed default 1) replaces the ATT's p-value and interval
+ * by the restricted wild cluster bootstrap (analysis/wildboot.c) of the
+ * same regression: y and the regressors (treatment, period dummies,
+ * covariates) demeaned within unit, no intercept, clustered as the fit;
+ * the ATT of that regression is checked against did's to 1e-10.
  */
 #include "estimate.h"
 #include "syfosim/did.h"
 #include "syfosim/error.h"
+#include "syfosim/wildboot.h"
 
+#include <errno.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -112,6 +122,112 @@ static int adopt_from_treat(const est_opts *o, const syf_dataset *d, const doubl
     return SYF_OK;
 }
 
+/* --inference analytic|wild with --draws, --weights, --seed (wild: twfe
+ * only).  *wild = 0 for analytic inference. */
+static int parse_wild(const est_opts *o, syf_did_type type, int *wild, size_t *draws,
+                      syf_wild_weights *weights, uint64_t *seed)
+{
+    *wild = 0;
+    *draws = 999;
+    *weights = SYF_WILD_RADEMACHER;
+    *seed = 1;
+    if (o->inference && !strcmp(o->inference, "wild"))
+        *wild = 1;
+    else if (o->inference && strcmp(o->inference, "analytic") != 0)
+        return syf_error_set(SYF_EINPUT,
+                             "--inference: '%s' is not available for --method did (choose "
+                             "analytic or wild)",
+                             o->inference);
+    if (!*wild) {
+        const char *bad = o->draws ? "draws" : o->weights ? "weights" : o->seed ? "seed" : NULL;
+        if (bad)
+            return syf_error_set(SYF_EINPUT, "--%s is used only with --inference wild", bad);
+        return SYF_OK;
+    }
+    if (type != SYF_DID_TWFE)
+        return syf_error_set(SYF_EINPUT, "--inference wild tests the ATT of --aggregate twfe "
+                                         "only");
+    if (o->weights && syf_wild_weights_parse(o->weights, weights) != SYF_OK)
+        return syf_error_set(SYF_EINPUT, "--weights: unknown weights '%s' (choose rademacher "
+                                         "or webb)", o->weights);
+    if (o->draws) {
+        char *end;
+        errno = 0;
+        unsigned long long v = strtoull(o->draws, &end, 10);
+        if (end == o->draws || *end || errno || o->draws[0] == '-' || v < 1 || v > 10000000ULL)
+            return syf_error_set(SYF_EINPUT, "--draws: '%s' is not a whole number from 1 to "
+                                             "10000000", o->draws);
+        *draws = (size_t)v;
+    }
+    if (o->seed) {
+        char *end;
+        errno = 0;
+        unsigned long long v = strtoull(o->seed, &end, 10);
+        if (end == o->seed || *end || errno || o->seed[0] == '-')
+            return syf_error_set(SYF_EINPUT, "--seed: '%s' is not a non-negative whole number",
+                                 o->seed);
+        *seed = (uint64_t)v;
+    }
+    return SYF_OK;
+}
+
+/* The TWFE regression with unit effects absorbed: columns D_it, the
+ * dummies of periods 1..T-1 and the k covariates, each (and y) minus its
+ * unit mean; then the wild bootstrap of column 0.  Checks that the OLS ATT
+ * equals did's `att`. */
+static int did_wild(size_t n, const double *y, const size_t *unit, size_t nU,
+                    const size_t *tcode, size_t T, const size_t *adopt, const double *D,
+                    const double *X, size_t k, const size_t *cl, size_t G, double att,
+                    const syf_wild_options *wo, syf_wild_result *res, syf_wild_workspace **wsp)
+{
+    const size_t P = 1 + (T - 1) + k;
+    double *Z = calloc(n * P, sizeof *Z), *yz = malloc(n * sizeof *yz);
+    double *sum = calloc(nU * (P + 1), sizeof *sum);
+    size_t *cnt = calloc(nU, sizeof *cnt);
+    int st = SYF_OK;
+    if (!Z || !yz || !sum || !cnt)
+        st = syf_error_set(SYF_ENOMEM, "out of memory");
+    if (st == SYF_OK) {
+        for (size_t i = 0; i < n; i++) {
+            double *z = Z + i * P;
+            z[0] = D ? D[i] : adopt[unit[i]] != SYF_DID_NEVER && tcode[i] >= adopt[unit[i]];
+            if (tcode[i] > 0)
+                z[tcode[i]] = 1.0;
+            for (size_t j = 0; j < k; j++)
+                z[T + j] = X[i * k + j];
+            yz[i] = y[i];
+            double *s = sum + unit[i] * (P + 1);
+            for (size_t c = 0; c < P; c++)
+                s[c] += z[c];
+            s[P] += y[i];
+            cnt[unit[i]]++;
+        }
+        for (size_t i = 0; i < n; i++) {
+            const double *s = sum + unit[i] * (P + 1);
+            const double m = (double)cnt[unit[i]];
+            for (size_t c = 0; c < P; c++)
+                Z[i * P + c] -= s[c] / m;
+            yz[i] -= s[P] / m;
+        }
+        *wsp = syf_wild_alloc(n, P, cl ? G : nU, wo->draws);
+        if (!*wsp)
+            st = syf_error_set(SYF_ENOMEM, "out of memory (wild bootstrap with %zu draws)",
+                               wo->draws);
+    }
+    if (st == SYF_OK)
+        st = syf_wild_test(*wsp, n, Z, yz, cl ? cl : unit, cl ? G : nU, wo, res);
+    if (st == SYF_OK && !(fabs(res->estimate - att) <= 1e-10 * fmax(1.0, fabs(att))))
+        st = syf_error_set(SYF_ERUNTIME,
+                           "internal error: the demeaned regression's ATT %.12g differs from "
+                           "did's %.12g",
+                           res->estimate, att);
+    free(Z);
+    free(yz);
+    free(sum);
+    free(cnt);
+    return st;
+}
+
 int est_did(const est_opts *o, const syf_dataset *d, est_table *out)
 {
     syf_did_spec spec = {SYF_DID_TWFE, SYF_VCOV_CR2, o->level_value, 0, 0, 0};
@@ -131,6 +247,13 @@ int est_did(const est_opts *o, const syf_dataset *d, est_table *out)
                              "--method did needs exactly one of --treat (0/1, 1 in treated "
                              "unit-periods) or --group (first treated period, 0 or empty = "
                              "never treated)");
+    int wild;
+    size_t draws;
+    syf_wild_weights weights;
+    uint64_t seed;
+    int wst = parse_wild(o, spec.type, &wild, &draws, &weights, &seed);
+    if (wst != SYF_OK)
+        return wst;
 
     const size_t n = d->n_rows;
     const size_t first_cov = o->treat ? 2 : 1, k = o->n_terms - first_cov;
@@ -140,6 +263,8 @@ int est_did(const est_opts *o, const syf_dataset *d, est_table *out)
     double *pv = NULL, *X = NULL;
     size_t *adopt = NULL, *first_row = NULL, *last = NULL, *order = NULL, *ustart = NULL;
     syf_did_workspace *w = NULL;
+    syf_wild_workspace *ww = NULL;
+    syf_wild_result wr;
     int st = est_numeric(d, "outcome", o->outcome, &y);
     if (st == SYF_OK)
         st = est_numeric(d, "time", o->time, &time);
@@ -235,6 +360,13 @@ int est_did(const est_opts *o, const syf_dataset *d, est_table *out)
                 st = syf_error_set(st, "%s: %s", o->data, msg);
         }
     }
+    if (st == SYF_OK && wild) {
+        syf_wild_options wo = {.coef = 0, .null_value = 0, .draws = draws, .weights = weights,
+                               .seed = seed, .rep = 0, .level = o->level_value, .want_ci = 1};
+        st = did_wild(n, y, unit, nU, tcode, T, adopt,
+                      o->treat && spec.type == SYF_DID_TWFE ? D : NULL, X, k, cl, G,
+                      r.estimate[0], &wo, &wr, &ww);
+    }
     if (st == SYF_OK) {
         static const char *const se_desc[] = {
             "CR0 (no small-sample adjustment)",
@@ -269,10 +401,35 @@ int est_did(const est_opts *o, const syf_dataset *d, est_table *out)
                                 "already-treated units and are biased when effects change over "
                                 "time (Goodman-Bacon 2021); see --method cs");
         est_table_note(out, "standard errors: %s", se_desc[spec.vcov]);
-        for (size_t j = 0; j < r.n_terms && st == SYF_OK; j++)
-            st = est_table_add(out, r.term[j], r.estimate[j], r.std_error[j], r.statistic[j],
-                               r.df[j], r.p_value[j], r.conf_low[j], r.conf_high[j]);
+        if (wild) {
+            est_table_note(out, "inference for ATT: wild cluster bootstrap, restricted (WCR: H0 "
+                                "ATT = 0 imposed) on the unit-demeaned regression, bootstrap-t "
+                                "with CR1, symmetric p-value, interval by test inversion");
+            if (wr.enumerated)
+                est_table_note(out, "  %s weights, all %zu = %d^%zu weight vectors enumerated "
+                                    "(deterministic; --seed not used)",
+                               syf_wild_weights_name(weights), wr.draws,
+                               weights == SYF_WILD_WEBB ? 6 : 2, wr.G);
+            else
+                est_table_note(out, "  %s weights, B = %zu draws, seed %llu",
+                               syf_wild_weights_name(weights), wr.draws,
+                               (unsigned long long)seed);
+            est_table_note(out, "  ATT: p_value, conf_low, conf_high from the bootstrap (df "
+                                "empty); estimate, std_error and statistic analytic; CR1 t = "
+                                "%.6g",
+                           wr.statistic);
+        }
+        for (size_t j = 0; j < r.n_terms && st == SYF_OK; j++) {
+            if (wild && j == 0)
+                st = est_table_add(out, r.term[j], r.estimate[j], r.std_error[j],
+                                   r.statistic[j], NAN, wr.p_value, wr.conf_low, wr.conf_high);
+            else
+                st = est_table_add(out, r.term[j], r.estimate[j], r.std_error[j],
+                                   r.statistic[j], r.df[j], r.p_value[j], r.conf_low[j],
+                                   r.conf_high[j]);
+        }
     }
+    syf_wild_free(ww);
     syf_did_free(w);
     free(X);
     free(ustart);

@@ -53,6 +53,7 @@ enum {
 };
 enum { SYF_OUTCOME_PAID_DAYS, SYF_OUTCOME_SICK_DAYS, SYF_OUTCOME_WORK_12M };
 enum { SYF_SE_CR2, SYF_SE_CR1, SYF_SE_CR0, SYF_SE_CR3 };
+enum { SYF_INFERENCE_ANALYTIC, SYF_INFERENCE_WILD, SYF_INFERENCE_RI };
 
 extern const char *const syf_age_labels[SYF_N_AGE];
 extern const char *const syf_county_names[SYF_N_COUNTY];
@@ -153,6 +154,8 @@ typedef struct {
         int estimator;
         int se;
         long reps;
+        int inference;
+        long inference_draws;
     } trial;
 
     /* Where each key's value came from (0 = built-in default). */

@@ -84,6 +84,34 @@
  *          df NAN.  Estimand: the SATE.  It removes the selection only as
  *          far as the proxy captures what offices selected on.
  */
+/*
+ * trial.inference (ols family only: estimator default / ols) replaces the
+ * analytic p-value of the treatment coefficient; estimate and std_error
+ * stay the OLS ones.
+ *   wild  restricted wild cluster bootstrap (wildboot.h: Rademacher,
+ *         trial.inference_draws draws, CR1 bootstrap-t) on the same X, y and
+ *         clusters as the OLS fit (the office-absorbed design for staggered
+ *         rollout; by person for an individual RCT); its CI by test
+ *         inversion replaces the analytic one.  Draws are keyed by the
+ *         replication's (seed, rep): reproducible, thread-independent.
+ *         Any design but rd.  Caution: with pair fixed effects
+ *         (matched_crt: two offices per pair) the WCR is anti-conservative
+ *         (msyfo-triage, 12 offices, --null --reps 200: type-I error 0.125,
+ *         MCSE 0.023, vs 0.040 analytic and 0.030 ri); prefer ri there.
+ *   ri    randomization inference that re-runs the design's own assignment
+ *         procedure: draw b = 0..B-1 (B = trial.inference_draws) calls
+ *         syf_design_build(sc, pop, seed, rep * 1000003 + b + 1), recomputes
+ *         each participant's treatment exactly as syf_trial_collect does (the
+ *         office's pilot running on their triage day; the person's own
+ *         assignment in an individual RCT) and the transition-period
+ *         exclusion, refits the same OLS with the same fixed effects and
+ *         takes the studentised statistic T* (trial.se variance).  Outcomes
+ *         are not re-simulated (sharp null of no effect).  p = (1 + #{|T*| >=
+ *         |T|}) / (1 + B'), B' the draws whose fit is not singular.  The CI
+ *         stays the analytic one (name suffix "+ri_p").  Random designs only:
+ *         cluster_rct, individual_rct, stratified_crt, matched_crt,
+ *         stepped_wedge.
+ */
 #ifndef SYFOSIM_TRIAL_H
 #define SYFOSIM_TRIAL_H
 
@@ -116,6 +144,14 @@ typedef struct {
      * size and the baseline sick-leave proxy (see syf_trial_collect) */
     size_t n_office;
     double *office_log_size, *office_baseline;
+    /* set by syf_trial_collect for trial.inference: the replication's keys
+     * (seed, rep) of the world, the population it was built on (borrowed:
+     * must outlive the fit when trial.inference = ri) and, per participant,
+     * 1 = consented and not lost to attrition (keep without the
+     * transition-period rule, which depends on the assignment) */
+    uint64_t seed, rep;
+    const syf_population *pop;
+    uint8_t *consent;
 } syf_trial_data;
 
 typedef struct {
@@ -124,6 +160,11 @@ typedef struct {
     double estimand; /* SATE over all recruited participants (cox: marginal log HR) */
     double mean_control, mean_pilot; /* observed means among those analysed */
     size_t n_recruited, n, clusters, n_pilot; /* n = analysed */
+    /* trial.inference = wild / ri: the draws used (ri: re-drawn assignments
+     * whose fit was not singular; 0 with analytic inference) and the range
+     * of their statistics (bootstrap t* at H0 / permutation T*) */
+    size_t inference_draws;
+    double inference_stat_min, inference_stat_max;
 } syf_trial_estimate;
 
 /* Called with each person's spells under the arm they were assigned. */
