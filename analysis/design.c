@@ -4,6 +4,7 @@
 #include "syfosim/design.h"
 #include "syfosim/error.h"
 #include "syfosim/rng.h"
+#include "syfosim/sitepanel.h"
 
 #include <limits.h>
 #include <math.h>
@@ -23,7 +24,8 @@ const char *syf_design_name(int design)
 {
     static const char *const names[] = {"none",          "cluster_rct",   "individual_rct",
                                         "stratified_crt", "matched_crt",  "stepped_wedge",
-                                        "staggered",     "self_selected", "rd"};
+                                        "staggered",     "self_selected", "rd",
+                                        "single_site"};
     return design >= 0 && design < (int)(sizeof names / sizeof names[0]) ? names[design] : "?";
 }
 
@@ -96,6 +98,8 @@ static int sequence_sizes(const syf_scenario *sc, size_t K, size_t S, size_t *si
 int syf_design_build(const syf_scenario *sc, const syf_population *pop, uint64_t seed,
                      uint64_t rep, syf_design *d)
 {
+    if (sc->trial.design == SYF_DESIGN_SINGLE_SITE)
+        return syf_sitepanel_design(sc, pop, seed, rep, d);
     memset(d, 0, sizeof *d);
     const size_t K = pop->n_office;
     const int design = sc->trial.design;

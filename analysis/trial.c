@@ -13,6 +13,7 @@
 #include "syfosim/lmm.h"
 #include "syfosim/logit.h"
 #include "syfosim/rng.h"
+#include "syfosim/sitepanel.h"
 #include "syfosim/wildboot.h"
 
 #include <gsl/gsl_cdf.h>
@@ -307,7 +308,7 @@ int syf_trial_collect(const syf_world *w, const syf_design *design, syf_trial_da
 /* ---- analysis models: names and applicability ------------------------- */
 
 static const char *const estimator_keys[] = {"default", "ols", "lmm", "gee", "logit",
-                                             "cox",     "did", "cs",  "ipw"};
+                                             "cox",     "did", "cs",  "ipw", "sc"};
 static const char *const outcome_keys[] = {"paid_days", "sick_days", "work_12m"};
 
 /* The estimator actually fitted (default = ols; the rd design is always
@@ -330,6 +331,8 @@ static const syf_vcov_type ols_vcov[] = {SYF_VCOV_CR2, SYF_VCOV_CR1, SYF_VCOV_CR
 const char *syf_trial_estimator_name(const syf_scenario *sc)
 {
     const int d = sc->trial.design;
+    if (d == SYF_DESIGN_SINGLE_SITE)
+        return "sc_placebo";
     if (d < SYF_DESIGN_NONE || d > SYF_DESIGN_RD)
         return "?";
     /* names by design: none, cluster_rct, individual_rct, stratified_crt,
@@ -386,6 +389,8 @@ const char *syf_trial_estimator_name(const syf_scenario *sc)
 
 const char *syf_trial_estimand_name(const syf_scenario *sc)
 {
+    if (sc->trial.design == SYF_DESIGN_SINGLE_SITE)
+        return "att_pilot_office";
     if (sc->trial.design == SYF_DESIGN_RD)
         return "cutoff_effect";
     if (sc->trial.estimator == SYF_ESTIMATOR_COX)
@@ -396,9 +401,22 @@ const char *syf_trial_estimand_name(const syf_scenario *sc)
 int syf_trial_estimator_check(const syf_scenario *sc)
 {
     const int e = sc->trial.estimator, d = sc->trial.design, o = sc->trial.outcome;
-    if (e < SYF_ESTIMATOR_DEFAULT || e > SYF_ESTIMATOR_IPW)
+    if (e < SYF_ESTIMATOR_DEFAULT || e > SYF_ESTIMATOR_SC)
         return syf_error_set(SYF_EINPUT, "trial.estimator: unknown estimator %d", e);
     const char *en = estimator_keys[e], *dn = syf_design_name(d);
+    if ((d == SYF_DESIGN_SINGLE_SITE) != (e == SYF_ESTIMATOR_SC) &&
+        !(d == SYF_DESIGN_SINGLE_SITE && e == SYF_ESTIMATOR_DEFAULT))
+        return syf_error_set(SYF_EINPUT,
+                             "trial.estimator = %s with trial.design = %s: synthetic control "
+                             "analyses exactly the single_site design (accepted: "
+                             "single_site with default or sc)",
+                             en, dn);
+    if (d == SYF_DESIGN_SINGLE_SITE && sc->trial.inference != SYF_INFERENCE_ANALYTIC)
+        return syf_error_set(SYF_EINPUT,
+                             "trial.inference: the single_site design uses placebo inference "
+                             "(accepted: analytic)");
+    if (d == SYF_DESIGN_SINGLE_SITE)
+        return SYF_OK;
     if (d == SYF_DESIGN_RD && e > SYF_ESTIMATOR_OLS)
         return syf_error_set(SYF_EINPUT,
                              "trial.estimator = %s cannot analyse trial.design = rd (accepted: "
@@ -1372,6 +1390,8 @@ int syf_trial_estimate_fit(const syf_scenario *sc, const syf_trial_data *td,
 {
     memset(est, 0, sizeof *est);
     int st = syf_trial_estimator_check(sc);
+    if (st == SYF_OK && sc->trial.design == SYF_DESIGN_SINGLE_SITE)
+        return syf_sitepanel_fit(sc, td, design, est, NULL);
     if (st == SYF_OK && sc->trial.design == SYF_DESIGN_RD)
         return rd_fit(sc, td, design->n_office, est);
     summarise(td, est);
@@ -1405,6 +1425,8 @@ int syf_trial_estimate_fit(const syf_scenario *sc, const syf_trial_data *td,
 int syf_trial_replicate(const syf_scenario *sc, uint64_t seed, uint64_t rep,
                         syf_trial_estimate *est)
 {
+    if (sc->trial.design == SYF_DESIGN_SINGLE_SITE)
+        return syf_sitepanel_replicate(sc, seed, rep, est);
     syf_population *pop = NULL;
     syf_design design;
     memset(&design, 0, sizeof design);

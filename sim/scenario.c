@@ -128,7 +128,7 @@ const syf_keydef syf_keys[] = {
     KREAL("pilot", "message_hours", pilot.message_hours, "0.25", 0, 100, "Veileder hours per week-8 message and triage decision.", "judgement"),
     KREAL("pilot", "mapping_hours", pilot.mapping_hours, "1.5", 0, 100, "Veileder hours per mapping conversation.", "judgement"),
 
-    KENUM("trial", "design", trial.design, "none|cluster_rct|individual_rct|stratified_crt|matched_crt|stepped_wedge|staggered|self_selected|rd", "none", "Assignment mechanism (include/syfosim/design.h): none (everyone control), cluster RCT by NAV office, individual RCT, stratified or pair-matched cluster RCT, stepped wedge, staggered non-random rollout, self-selected pilot offices, or regression discontinuity at the risk-score threshold (all offices run a risk_score pilot).", "digest-003 L870; DESIGN section 4"),
+    KENUM("trial", "design", trial.design, "none|cluster_rct|individual_rct|stratified_crt|matched_crt|stepped_wedge|staggered|self_selected|rd|single_site", "none", "Assignment mechanism (include/syfosim/design.h): none (everyone control), cluster RCT by NAV office, individual RCT, stratified or pair-matched cluster RCT, stepped wedge, staggered non-random rollout, self-selected pilot offices, regression discontinuity at the risk-score threshold (all offices run a risk_score pilot), or a single (self-selected) site starting mid-window, analysed by synthetic control (include/syfosim/sitepanel.h).", "digest-003 L870; DESIGN section 4"),
     KREAL("trial", "treated_share", trial.treated_share, "0.5", 0, 1, "Share of offices (persons, for individual_rct) assigned to the pilot.", ""),
     KENUM("trial", "strata_by", trial.strata_by, "size|baseline", "size", "Office characteristic for strata, pairs and staggered order: employed persons, or baseline sick leave (the office's expected sick-leave days from its random effects, observed with noise).", ""),
     KINT("trial", "strata", trial.strata, "2", 1, 100, "Number of strata (stratified_crt), equal-count groups of offices.", ""),
@@ -144,7 +144,7 @@ const syf_keydef syf_keys[] = {
     KENUM("trial", "outcome", trial.outcome, "paid_days|sick_days|work_12m", "paid_days", "Outcome per trial participant: NAV-paid days, grade-weighted sick-leave working days, or at work at the end of the outcome window.", "digest-003 L878"),
     KINT("trial", "outcome_days", trial.outcome_days, "365", 28, 3650, "Outcome window from the start of the index spell.", "digest-003 L878"),
     KREAL("trial", "alpha", trial.alpha, "0.05", 0.0001, 0.5, "Two-sided significance level.", ""),
-    KENUM("trial", "estimator", trial.estimator, "default|ols|lmm|gee|logit|cox|did|cs|ipw", "default", "Analysis model of the trial data: default (ols, or local-linear for rd), ols with the design's fixed effects and cluster-robust SE (trial.se), lmm (random office intercept, REML, Satterthwaite df; with period effects this is the Hussey-Hughes stepped-wedge model), gee (exchangeable by office, robust SE), logit (binary outcome: average marginal effect), cox (time to return of the index spell: log hazard ratio), did / cs (office-by-period panel: two-way fixed effects / Callaway-Sant'Anna), ipw (propensity of the office's pilot from office characteristics).", "DESIGN section 4"),
+    KENUM("trial", "estimator", trial.estimator, "default|ols|lmm|gee|logit|cox|did|cs|ipw|sc", "default", "Analysis model of the trial data: default (ols, or local-linear for rd), ols with the design's fixed effects and cluster-robust SE (trial.se), lmm (random office intercept, REML, Satterthwaite df; with period effects this is the Hussey-Hughes stepped-wedge model), gee (exchangeable by office, robust SE), logit (binary outcome: average marginal effect), cox (time to return of the index spell: log hazard ratio), did / cs (office-by-period panel: two-way fixed effects / Callaway-Sant'Anna), ipw (propensity of the office's pilot from office characteristics), sc (single_site design: synthetic control of the office-by-period panel with placebo inference).", "DESIGN section 4"),
     KENUM("trial", "se", trial.se, "CR2|CR1|CR0|CR3", "CR2", "Cluster-robust variance of the OLS estimator (CR2 with Bell-McCaffrey/Satterthwaite df).", ""),
     KENUM("trial", "inference", trial.inference, "analytic|wild|ri", "analytic", "P-value of the OLS treatment coefficient (estimator default/ols): analytic (trial.se with its df), wild (restricted wild cluster bootstrap, Rademacher weights, CR1 bootstrap-t; CI by test inversion) or ri (randomization inference: the design's assignment re-drawn trial.inference_draws times, outcomes held fixed, studentised with trial.se; CI stays analytic). wild: any design but rd; ri: designs with a random assignment.", ""),
     KINT("trial", "inference_draws", trial.inference_draws, "199", 19, 100000, "Bootstrap draws (wild) or re-drawn assignments (ri) per replication.", ""),
@@ -669,6 +669,13 @@ int syf_scenario_validate(const syf_scenario *sc)
                                      "world.offices = %ld)",
                                      w, n, sum, sc->trial.sequences, sc->world.offices);
         }
+    }
+    if (d == SYF_DESIGN_SINGLE_SITE && sc->world.offices < 3) {
+        key_where(sc, "world", "offices", w, sizeof w);
+        return syf_error_set(SYF_EINPUT,
+                             "%s: world.offices: the single_site design needs donors (accepted: "
+                             "at least 3 offices)",
+                             w);
     }
     if (d == SYF_DESIGN_RD && sc->pilot.type != SYF_PILOT_RISK_SCORE) {
         key_where(sc, "pilot", "type", w, sizeof w);
