@@ -5,26 +5,39 @@
  * asks for numeric columns and factor codings to build a design matrix for
  * the estimators in analysis/.
  *
- * How it works: the file is slurped into memory, leading '#' comment lines
- * and blank lines are skipped, and the rest is fed to libcsv one physical
- * line at a time so that every row can be tagged with the line it starts on
- * (quoted fields may span lines).  Field bytes are appended to one growing
- * arena (NUL-terminated) and their offsets to one growing array; when the
- * file is done the offsets become per-column string pointers and every cell
- * is parsed once with strtod.
+ * How it works: the file is slurped into one buffer, which becomes the
+ * dataset's arena.  Leading '#' comment lines and blank lines are skipped
+ * and the rest is read one physical line at a time so that every row can be
+ * tagged with the line it starts on.  A line that starts a row and holds no
+ * quote, blank, tab or stray CR is split in place (each delimiter becomes
+ * the cell's NUL), which is exactly what libcsv would deliver for it; any
+ * other line goes through libcsv (quoted fields may span lines), whose
+ * fields are copied into the second half of the buffer, reserved for that
+ * (a field never takes more bytes than its input, so that half cannot
+ * overflow).  Cells go straight into per-column arrays sized from the count
+ * of line ends, and each is parsed as a number as soon as it is stored: a
+ * plain decimal with at most 19 digits whose mantissa is exact in a double
+ * and whose power of ten is at most 10^22 is converted with one correctly
+ * rounded multiplication or division (Clinger's fast path, so the result is
+ * the bits strtod would give); everything else goes to strtod.
  */
+#define _DEFAULT_SOURCE /* MADV_HUGEPAGE */
 #include "syfosim/dataset.h"
 #include "syfosim/error.h"
 
 #include <csv.h>
 #include <ctype.h>
 #include <errno.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 /* ------------------------------------------------------------------------ */
 /* Reader state shared with the libcsv callbacks. */
@@ -33,13 +46,15 @@ typedef struct {
     const char *path;
     int status;          /* first error (SYF_OK while fine)               */
 
-    char *arena;         /* all fields, each NUL-terminated                */
-    size_t arena_len, arena_cap;
-    size_t *off;         /* arena offset of each field, row-major          */
-    size_t n_off, cap_off;
+    char *slow;          /* where libcsv's fields are copied (in the buffer) */
+    size_t slow_len, slow_cap;
 
+    char **hdr;          /* header cells                                   */
+    size_t n_hdr, cap_hdr;
+
+    syf_column *cols;    /* n_cols columns of max_rows cells once the header is known */
     size_t *lines;       /* start line of each data row                    */
-    size_t cap_lines;
+    size_t max_rows;     /* bound on the number of data rows                */
     size_t n_rows;       /* complete data rows                             */
 
     size_t n_cols;       /* 0 until the header row is complete             */
@@ -68,55 +83,22 @@ static int grow(void **p, size_t *cap, size_t need, size_t elem)
     return 0;
 }
 
-static void on_field(void *s, size_t len, void *data)
+/* malloc, asking Linux to back big blocks with huge pages: the arrays of a
+ * large file are touched once, page by page, and 4 KB page faults would
+ * otherwise cost about a quarter of the reading time. */
+static void *big_malloc(size_t size)
 {
-    reader *r = data;
-    if (r->status)
-        return;
-    if (!r->in_row) {
-        r->in_row = 1;
-        r->row_line = r->feed_line;
+    void *p = malloc(size);
+#ifdef MADV_HUGEPAGE
+    const size_t huge = (size_t)2 << 20;
+    if (p && size >= 4 * huge) {
+        uintptr_t a = ((uintptr_t)p + huge - 1) & ~(uintptr_t)(huge - 1);
+        uintptr_t e = ((uintptr_t)p + size) & ~(uintptr_t)(huge - 1);
+        if (e > a)
+            (void)madvise((void *)a, e - a, MADV_HUGEPAGE); /* a hint only */
     }
-    if (grow((void **)&r->arena, &r->arena_cap, r->arena_len + len + 1, 1) ||
-        grow((void **)&r->off, &r->cap_off, r->n_off + 1, sizeof *r->off)) {
-        r->status = syf_error_set(SYF_ENOMEM, "%s: out of memory reading CSV", r->path);
-        return;
-    }
-    if (len)
-        memcpy(r->arena + r->arena_len, s, len);
-    r->arena[r->arena_len + len] = '\0';
-    r->off[r->n_off++] = r->arena_len;
-    r->arena_len += len + 1;
-    r->cur_fields++;
-}
-
-static void on_row(int c, void *data)
-{
-    (void)c;
-    reader *r = data;
-    if (r->status)
-        return;
-    if (!r->in_row) /* a row end without fields: nothing to record */
-        return;
-    if (r->n_cols == 0) {
-        r->n_cols = r->cur_fields;
-        r->header_line = r->row_line;
-    } else {
-        if (r->cur_fields != r->n_cols) {
-            r->status = syf_error_set(SYF_EINPUT,
-                                      "%s:%zu: row has %zu field%s but the header has %zu",
-                                      r->path, r->row_line, r->cur_fields,
-                                      r->cur_fields == 1 ? "" : "s", r->n_cols);
-            return;
-        }
-        if (grow((void **)&r->lines, &r->cap_lines, r->n_rows + 1, sizeof *r->lines)) {
-            r->status = syf_error_set(SYF_ENOMEM, "%s: out of memory reading CSV", r->path);
-            return;
-        }
-        r->lines[r->n_rows++] = r->row_line;
-    }
-    r->in_row = 0;
-    r->cur_fields = 0;
+#endif
+    return p;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -143,6 +125,45 @@ static int parse_number(const char *s, double *v)
     return 1;
 }
 
+/* Exact powers of ten as doubles (10^22 is the largest exact one). */
+static const double pow10_exact[23] = {
+    1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
+    1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+
+/* The NUL-terminated cell `s` if it is a plain decimal ([+-]digits[.digits],
+ * at least one digit, nothing else) that converts exactly: 1 and *v, which
+ * then equals strtod's correctly rounded result because both the mantissa
+ * (< 2^53) and 10^e (e <= 22) are exact doubles and IEEE division rounds
+ * once.  0 means "ask strtod" (not a failure). */
+static inline int fast_number(const char *s, double *v)
+{
+    int neg = 0;
+    if (*s == '-' || *s == '+')
+        neg = *s++ == '-';
+    uint64_t m = 0;
+    int nd = 0, frac = 0;
+    const char *p = s;
+    while ((unsigned)(*p - '0') < 10) {
+        m = m * 10 + (uint64_t)(*p++ - '0');
+        nd++;
+    }
+    if (*p == '.') {
+        const char *q = ++p;
+        while ((unsigned)(*p - '0') < 10) {
+            m = m * 10 + (uint64_t)(*p++ - '0');
+            nd++;
+        }
+        frac = (int)(p - q);
+    }
+    if (*p || nd == 0 || nd > 19 || m > (UINT64_C(1) << 53) || frac > 22)
+        return 0;
+    double x = (double)m;
+    if (frac)
+        x /= pow10_exact[frac];
+    *v = neg ? -x : x;
+    return 1;
+}
+
 static int is_blank(const char *s)
 {
     while (isspace((unsigned char)*s))
@@ -166,7 +187,164 @@ static int is_na(const char *s)
 }
 
 /* ------------------------------------------------------------------------ */
+/* Storing cells. */
 
+static void set_nomem(reader *r)
+{
+    r->status = syf_error_set(SYF_ENOMEM, "%s: out of memory reading CSV", r->path);
+}
+
+/* Store the NUL-terminated cell `s` (which stays where it is) as the next
+ * field of the current row. */
+static inline void put_field(reader *r, char *s)
+{
+    if (!r->in_row) {
+        r->in_row = 1;
+        r->row_line = r->feed_line;
+    }
+    size_t j = r->cur_fields++;
+    if (r->n_cols == 0) {
+        if (grow((void **)&r->hdr, &r->cap_hdr, r->n_hdr + 1, sizeof *r->hdr)) {
+            set_nomem(r);
+            return;
+        }
+        r->hdr[r->n_hdr++] = s;
+        return;
+    }
+    if (j >= r->n_cols) /* too many fields: counted, reported at the row's end */
+        return;
+    syf_column *c = &r->cols[j];
+    size_t i = r->n_rows;
+    double v;
+    c->str[i] = s;
+    if (fast_number(s, &v) || (parse_number(s, &v) && isfinite(v))) {
+        c->num[i] = v;
+    } else {
+        c->num[i] = NAN;
+        c->n_bad++;
+    }
+}
+
+/* The header row is complete: size the column arrays. */
+static void start_columns(reader *r)
+{
+    size_t k = r->n_hdr, n = r->max_rows ? r->max_rows : 1;
+    r->cols = calloc(k, sizeof *r->cols);
+    r->lines = big_malloc(n * sizeof *r->lines);
+    if (!r->cols || !r->lines) {
+        set_nomem(r);
+        return;
+    }
+    for (size_t j = 0; j < k; j++) {
+        r->cols[j].name = r->hdr[j];
+        r->cols[j].str = big_malloc(n * sizeof *r->cols[j].str);
+        r->cols[j].num = big_malloc(n * sizeof *r->cols[j].num);
+        if (!r->cols[j].str || !r->cols[j].num) {
+            set_nomem(r);
+            return;
+        }
+    }
+}
+
+static void end_row(reader *r)
+{
+    if (r->status)
+        return;
+    if (!r->in_row) /* a row end without fields: nothing to record */
+        return;
+    if (r->n_cols == 0) {
+        r->header_line = r->row_line;
+        start_columns(r);
+        if (r->status)
+            return;
+        r->n_cols = r->cur_fields;
+    } else {
+        if (r->cur_fields != r->n_cols) {
+            r->status = syf_error_set(SYF_EINPUT,
+                                      "%s:%zu: row has %zu field%s but the header has %zu",
+                                      r->path, r->row_line, r->cur_fields,
+                                      r->cur_fields == 1 ? "" : "s", r->n_cols);
+            return;
+        }
+        if (r->n_rows >= r->max_rows) { /* cannot happen: max_rows counts row ends */
+            r->status = syf_error_set(SYF_ERUNTIME, "%s: internal error: row bound", r->path);
+            return;
+        }
+        r->lines[r->n_rows++] = r->row_line;
+    }
+    r->in_row = 0;
+    r->cur_fields = 0;
+}
+
+/* libcsv callbacks: the field is copied into the reserved half. */
+static void on_field(void *s, size_t len, void *data)
+{
+    reader *r = data;
+    if (r->status)
+        return;
+    if (r->slow_len + len + 1 > r->slow_cap) { /* cannot happen (see the top) */
+        set_nomem(r);
+        return;
+    }
+    char *dst = r->slow + r->slow_len;
+    if (len)
+        memcpy(dst, s, len);
+    dst[len] = '\0';
+    r->slow_len += len + 1;
+    put_field(r, dst);
+}
+
+static void on_row(int c, void *data)
+{
+    (void)c;
+    end_row(data);
+}
+
+/* Byte classes for the in-place fast path. */
+enum { C_PLAIN = 0, C_COMMA, C_NL, C_SPECIAL };
+static const unsigned char byte_class[256] = {
+    [','] = C_COMMA, ['\n'] = C_NL, ['"'] = C_SPECIAL, [' '] = C_SPECIAL,
+    ['\t'] = C_SPECIAL, ['\r'] = C_SPECIAL, ['\0'] = C_SPECIAL};
+
+/* If the line at `s` (inside the NUL-terminated buffer) ends with '\n' (or
+ * "\r\n") and holds no quote, blank, tab, other CR or NUL, split it in place,
+ * store its fields and end the row; return the length consumed including the
+ * '\n'.  Otherwise change nothing and return 0. */
+static size_t fast_line(reader *r, char *s)
+{
+    char *q = s;
+    unsigned char cl;
+    while ((cl = byte_class[(unsigned char)*q]) < C_NL)
+        q++;
+    char *end = q; /* first byte after the last field */
+    if (cl != C_NL) {
+        if (!(*q == '\r' && q[1] == '\n'))
+            return 0;
+        q++;
+    }
+    if (end == s) /* blank line: libcsv skips it */
+        return 0;
+    *end = '\0';
+    char *f = s;
+    for (;;) {
+        char *c = f;
+        while (*c != ',' && *c != '\0')
+            c++;
+        int last = *c == '\0';
+        *c = '\0';
+        put_field(r, f);
+        if (last)
+            break;
+        f = c + 1;
+    }
+    end_row(r);
+    return (size_t)(q - s) + 1;
+}
+
+/* ------------------------------------------------------------------------ */
+
+/* Read the file into *buf with room for `len + 1` more bytes after its NUL
+ * (the reserved half). */
 static int slurp(const char *path, char **buf, size_t *len)
 {
     struct stat sb;
@@ -177,8 +355,16 @@ static int slurp(const char *path, char **buf, size_t *len)
         return syf_error_set(SYF_EINPUT, "cannot open data file '%s': %s", path, strerror(errno));
     size_t cap = 0, n = 0;
     char *b = NULL;
+    struct stat fs;
+    if (fstat(fileno(f), &fs) == 0 && S_ISREG(fs.st_mode) && fs.st_size > 0 &&
+        (uintmax_t)fs.st_size < SIZE_MAX / 4) {
+        cap = (size_t)fs.st_size + 2; /* +1 for the NUL, +1 to see EOF at once */
+        b = big_malloc(cap);
+        if (!b)
+            cap = 0;
+    }
     for (;;) {
-        if (grow((void **)&b, &cap, n + 65536 + 1, 1)) {
+        if (n + 1 >= cap && grow((void **)&b, &cap, n + 65536 + 1, 1)) {
             free(b);
             fclose(f);
             return syf_error_set(SYF_ENOMEM, "%s: out of memory reading file", path);
@@ -194,8 +380,13 @@ static int slurp(const char *path, char **buf, size_t *len)
         free(b);
         return syf_error_set(SYF_ERUNTIME, "%s: read error", path);
     }
-    b[n] = '\0';
-    *buf = b;
+    char *b2 = n < SIZE_MAX / 2 - 4 ? realloc(b, 2 * n + 3) : NULL;
+    if (!b2) {
+        free(b);
+        return syf_error_set(SYF_ENOMEM, "%s: out of memory reading file", path);
+    }
+    b2[n] = '\0';
+    *buf = b2;
     *len = n;
     return SYF_OK;
 }
@@ -217,25 +408,13 @@ void syf_dataset_free(syf_dataset *d)
     free(d);
 }
 
-/* Turn the reader's flat field list into columns and check the header. */
-static int build(reader *r, syf_dataset *d)
+/* Check the header; the columns were filled while reading. */
+static int build(syf_dataset *d)
 {
-    size_t k = r->n_cols;
-    d->n_cols = k;
-    d->n_rows = r->n_rows;
-    d->header_line = r->header_line;
-    d->arena = r->arena;
-    r->arena = NULL;
-    d->line = r->lines;
-    r->lines = NULL;
-    d->cols = calloc(k, sizeof *d->cols);
-    if (!d->cols)
-        return syf_error_set(SYF_ENOMEM, "%s: out of memory", d->path);
-
+    size_t k = d->n_cols;
     size_t n_numeric_header = 0;
     for (size_t j = 0; j < k; j++) {
         syf_column *c = &d->cols[j];
-        c->name = d->arena + r->off[j];
         if (is_blank(c->name))
             return syf_error_set(SYF_EINPUT, "%s:%zu: column %zu has an empty name in the header",
                                  d->path, d->header_line, j + 1);
@@ -253,27 +432,59 @@ static int build(reader *r, syf_dataset *d)
                              "%s:%zu: no header row (the first row '%s%s' is all numbers; "
                              "the first line must name the columns)",
                              d->path, d->header_line, d->cols[0].name, k > 1 ? ",..." : "");
+    return SYF_OK;
+}
 
-    size_t n = d->n_rows;
-    for (size_t j = 0; j < k; j++) {
-        syf_column *c = &d->cols[j];
-        c->str = malloc((n ? n : 1) * sizeof *c->str);
-        c->num = malloc((n ? n : 1) * sizeof *c->num);
-        if (!c->str || !c->num)
-            return syf_error_set(SYF_ENOMEM, "%s: out of memory", d->path);
-        for (size_t i = 0; i < n; i++) {
-            char *s = d->arena + r->off[(i + 1) * k + j];
-            double v;
-            c->str[i] = s;
-            if (parse_number(s, &v) && isfinite(v)) {
-                c->num[i] = v;
-            } else {
-                c->num[i] = NAN;
-                c->n_bad++;
-            }
+/* 1 if buf[0..len) holds a byte below 32 other than tab, CR and LF; *n_term
+ * gets the number of CR and LF bytes (a bound on the number of rows). */
+static int scan_bytes(const char *buf, size_t len, size_t *n_term)
+{
+    size_t i = 0, nt = 0;
+    int bad = 0;
+#ifdef __SSE2__
+    const __m128i c31 = _mm_set1_epi8(31), tab = _mm_set1_epi8('\t'),
+                  cr = _mm_set1_epi8('\r'), lf = _mm_set1_epi8('\n');
+    __m128i acc = _mm_setzero_si128();
+    while (i + 16 <= len) {
+        /* Count terminators per byte lane (at most 255 blocks), then add
+         * the lanes up with a sum of absolute differences. */
+        __m128i cnt = _mm_setzero_si128();
+        size_t stop = len - i >= 255 * 16 ? i + 255 * 16 : i + (len - i) / 16 * 16;
+        for (; i < stop; i += 16) {
+            __m128i v = _mm_loadu_si128((const __m128i *)(buf + i));
+            __m128i ctl = _mm_cmpeq_epi8(_mm_min_epu8(v, c31), v); /* v <= 31 */
+            __m128i term = _mm_or_si128(_mm_cmpeq_epi8(v, cr), _mm_cmpeq_epi8(v, lf));
+            __m128i ok = _mm_or_si128(term, _mm_cmpeq_epi8(v, tab));
+            acc = _mm_or_si128(acc, _mm_andnot_si128(ok, ctl));
+            cnt = _mm_sub_epi8(cnt, term); /* term lanes are -1 */
+        }
+        __m128i sum = _mm_sad_epu8(cnt, _mm_setzero_si128());
+        nt += (size_t)_mm_cvtsi128_si32(sum) + (size_t)_mm_cvtsi128_si32(_mm_srli_si128(sum, 8));
+    }
+    bad = _mm_movemask_epi8(acc) != 0;
+#endif
+    for (; i < len; i++) {
+        unsigned char ch = (unsigned char)buf[i];
+        bad |= (ch < 32) & (ch != '\t') & (ch != '\r') & (ch != '\n');
+        nt += (ch == '\n') | (ch == '\r');
+    }
+    *n_term = nt;
+    return bad;
+}
+
+/* First line (1-based) holding a byte that is not allowed in a text CSV, or 0. */
+static size_t find_control(const char *buf, size_t len, unsigned char *byte)
+{
+    for (size_t i = 0, line = 1; i < len; i++) {
+        unsigned char ch = (unsigned char)buf[i];
+        if (ch == '\n')
+            line++;
+        else if (ch < 32 && ch != '\t' && ch != '\r') {
+            *byte = ch;
+            return line;
         }
     }
-    return SYF_OK;
+    return 0;
 }
 
 int syf_dataset_read(const char *path, syf_dataset **out)
@@ -287,17 +498,18 @@ int syf_dataset_read(const char *path, syf_dataset **out)
 
     /* A text CSV has no NUL or control bytes other than tab, CR and LF:
      * anything else is binary or corrupt (and a NUL would silently cut a
-     * cell short). */
-    for (size_t i = 0, line = 1; i < len; i++) {
-        unsigned char ch = (unsigned char)buf[i];
-        if (ch == '\n')
-            line++;
-        else if (ch < 32 && ch != '\t' && ch != '\r') {
+     * cell short).  The same pass counts the possible row ends. */
+    size_t n_term = 0;
+    {
+        int bad = scan_bytes(buf, len, &n_term);
+        unsigned char ch = 0;
+        size_t bad_line = bad ? find_control(buf, len, &ch) : 0;
+        if (bad_line) {
             free(buf);
             return syf_error_set(SYF_EINPUT,
                                  "%s:%zu: binary or control character (byte 0x%02x) (accepted: "
                                  "a text CSV file)",
-                                 path, line, ch);
+                                 path, bad_line, ch);
         }
     }
     if (is_blank(buf)) {
@@ -305,7 +517,8 @@ int syf_dataset_read(const char *path, syf_dataset **out)
         return syf_error_set(SYF_EINPUT, "%s: file is empty", path);
     }
 
-    reader r = {.path = path};
+    reader r = {.path = path, .slow = buf + len + 1, .slow_cap = len + 2,
+                .max_rows = n_term + 1};
     struct csv_parser p;
     if (csv_init(&p, CSV_STRICT | CSV_STRICT_FINI)) {
         free(buf);
@@ -331,10 +544,17 @@ int syf_dataset_read(const char *path, syf_dataset **out)
 
     /* The rest, one physical line at a time. */
     while (pos < len && !r.status) {
+        if (p.pstate == 0 /* libcsv ROW_NOT_BEGUN: a new row starts here */) {
+            r.feed_line = line;
+            size_t used = fast_line(&r, buf + pos);
+            if (used) {
+                pos += used;
+                line++;
+                continue;
+            }
+        }
         char *nl = memchr(buf + pos, '\n', len - pos);
         size_t end = nl ? (size_t)(nl - buf) + 1 : len;
-        if (p.pstate == 0 /* libcsv ROW_NOT_BEGUN: a new row starts here */)
-            r.feed_line = line;
         if (csv_parse(&p, buf + pos, end - pos, on_field, on_row, &r) != end - pos) {
             if (!r.status)
                 r.status = syf_error_set(SYF_EINPUT, "%s:%zu: malformed CSV: %s", path, line,
@@ -349,7 +569,6 @@ int syf_dataset_read(const char *path, syf_dataset **out)
                                  "(unterminated quoted field?)",
                                  path, r.in_row ? r.row_line : line, csv_strerror(csv_error(&p)));
     csv_free(&p);
-    free(buf);
 
     syf_dataset *d = NULL;
     if (!r.status && r.n_cols == 0)
@@ -357,16 +576,34 @@ int syf_dataset_read(const char *path, syf_dataset **out)
                                  "%s: no header row (the file has only comment or blank lines)", path);
     if (!r.status) {
         d = calloc(1, sizeof *d);
-        if (!d || !(d->path = malloc(strlen(path) + 1)))
+        if (!d || !(d->path = malloc(strlen(path) + 1))) {
+            free(d);
+            d = NULL;
             r.status = syf_error_set(SYF_ENOMEM, "%s: out of memory", path);
-        else {
+        } else {
             strcpy(d->path, path);
-            r.status = build(&r, d);
+            d->n_rows = r.n_rows;
+            d->n_cols = r.n_cols;
+            d->cols = r.cols;
+            d->line = r.lines;
+            d->header_line = r.header_line;
+            d->arena = buf;
+            r.cols = NULL;
+            r.lines = NULL;
+            buf = NULL;
+            r.status = build(d);
         }
     }
-    free(r.arena);
-    free(r.off);
+    if (r.cols) {
+        for (size_t j = 0; j < r.n_hdr; j++) {
+            free(r.cols[j].str);
+            free(r.cols[j].num);
+        }
+        free(r.cols);
+    }
     free(r.lines);
+    free(r.hdr);
+    free(buf);
     if (r.status) {
         syf_dataset_free(d);
         return r.status;
@@ -435,29 +672,47 @@ int syf_dataset_column_numeric(const syf_dataset *d, const char *name, const dou
     return SYF_OK;
 }
 
-typedef struct {
-    double v;
-    const char *s;
-    size_t row;
-} fkey;
+/* Factor coding.  Rows are hashed to their distinct levels (provisional ids
+ * in order of first appearance, kept in `codes`), only the distinct levels
+ * are sorted, and the provisional ids are then mapped to ranks.  This gives
+ * the same codes as sorting all rows by (value or text, row) and numbering
+ * the runs, and each level keeps the text of its first row in file order. */
 
-static int cmp_num(const void *a, const void *b)
+typedef struct {
+    double v;        /* numeric key (-0 folded into +0)                     */
+    const char *s;   /* the level's first cell                              */
+    size_t row;      /* its first row                                       */
+    size_t id;       /* provisional id                                      */
+} flevel;
+
+static int cmp_level_num(const void *a, const void *b)
 {
-    const fkey *x = a, *y = b;
-    if (x->v < y->v)
-        return -1;
-    if (x->v > y->v)
-        return 1;
-    return (x->row > y->row) - (x->row < y->row);
+    const flevel *x = a, *y = b;
+    return (x->v > y->v) - (x->v < y->v);
 }
 
-static int cmp_str(const void *a, const void *b)
+static int cmp_level_str(const void *a, const void *b)
 {
-    const fkey *x = a, *y = b;
-    int c = strcmp(x->s, y->s);
-    if (c)
-        return c;
-    return (x->row > y->row) - (x->row < y->row);
+    const flevel *x = a, *y = b;
+    return strcmp(x->s, y->s);
+}
+
+static uint64_t mix64(uint64_t h)
+{
+    h ^= h >> 33;
+    h *= UINT64_C(0xff51afd7ed558ccd);
+    h ^= h >> 33;
+    h *= UINT64_C(0xc4ceb9fe1a85ec53);
+    h ^= h >> 33;
+    return h;
+}
+
+static uint64_t hash_str(const char *s)
+{
+    uint64_t h = UINT64_C(1469598103934665603);
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * UINT64_C(1099511628211);
+    return mix64(h);
 }
 
 int syf_dataset_column_factor(const syf_dataset *d, const char *name, size_t *codes,
@@ -486,24 +741,98 @@ int syf_dataset_column_factor(const syf_dataset *d, const char *name, size_t *co
                                      "are not supported)",
                                      d->path, d->line[i], name);
         }
-    fkey *k = malloc(n * sizeof *k);
-    if (!k)
+
+    /* Open addressing: slot holds provisional id + 1 (0 = empty); the table
+     * is kept at most half full. */
+    size_t cap = 1024, n_lev = 0, cap_lev = 256;
+    size_t *slot = calloc(cap, sizeof *slot);
+    flevel *lev = malloc(cap_lev * sizeof *lev);
+    if (!slot || !lev) {
+        free(slot);
+        free(lev);
         return syf_error_set(SYF_ENOMEM, "out of memory");
-    for (size_t i = 0; i < n; i++)
-        k[i] = (fkey){.v = c->num[i], .s = c->str[i], .row = i};
-    qsort(k, n, sizeof *k, numeric ? cmp_num : cmp_str);
-    size_t g = 0;
-    for (size_t i = 0; i < n; i++) {
-        int new_level = i == 0;
-        if (i > 0 && (numeric ? k[i].v != k[i - 1].v : strcmp(k[i].s, k[i - 1].s) != 0)) {
-            g++;
-            new_level = 1;
-        }
-        if (new_level && levels)
-            levels[g] = k[i].s; /* the level's first occurrence in file order */
-        codes[k[i].row] = g;
     }
-    free(k);
-    *n_levels = g + 1;
+    for (size_t i = 0; i < n; i++) {
+        double v = 0;
+        uint64_t h;
+        if (numeric) {
+            v = c->num[i] == 0 ? 0.0 : c->num[i]; /* -0 and +0 are one level */
+            uint64_t bits;
+            memcpy(&bits, &v, sizeof bits);
+            h = mix64(bits);
+        } else {
+            h = hash_str(c->str[i]);
+        }
+        size_t mask = cap - 1, at = (size_t)h & mask, id;
+        for (;;) {
+            size_t e = slot[at];
+            if (e == 0) {
+                id = n_lev;
+                if ((n_lev + 1) * 2 > cap || n_lev == cap_lev) {
+                    /* Grow whatever is full, then redo this row. */
+                    if (n_lev == cap_lev &&
+                        grow((void **)&lev, &cap_lev, n_lev + 1, sizeof *lev))
+                        goto nomem;
+                    if ((n_lev + 1) * 2 > cap) {
+                        size_t ncap = cap * 2, *ns = calloc(ncap, sizeof *ns);
+                        if (!ns)
+                            goto nomem;
+                        for (size_t k = 0; k < n_lev; k++) {
+                            uint64_t hk;
+                            if (numeric) {
+                                uint64_t b;
+                                memcpy(&b, &lev[k].v, sizeof b);
+                                hk = mix64(b);
+                            } else {
+                                hk = hash_str(lev[k].s);
+                            }
+                            size_t a = (size_t)hk & (ncap - 1);
+                            while (ns[a])
+                                a = (a + 1) & (ncap - 1);
+                            ns[a] = k + 1;
+                        }
+                        free(slot);
+                        slot = ns;
+                        cap = ncap;
+                        mask = cap - 1;
+                        at = (size_t)h & mask;
+                        continue;
+                    }
+                }
+                slot[at] = id + 1;
+                lev[n_lev++] = (flevel){.v = v, .s = c->str[i], .row = i, .id = id};
+                break;
+            }
+            const flevel *L = &lev[e - 1];
+            if (numeric ? L->v == v : !strcmp(L->s, c->str[i])) {
+                id = e - 1;
+                break;
+            }
+            at = (at + 1) & mask;
+        }
+        codes[i] = id;
+    }
+    free(slot);
+    slot = NULL;
+
+    qsort(lev, n_lev, sizeof *lev, numeric ? cmp_level_num : cmp_level_str);
+    size_t *rank = malloc(n_lev * sizeof *rank);
+    if (!rank)
+        goto nomem;
+    for (size_t g = 0; g < n_lev; g++) {
+        rank[lev[g].id] = g;
+        if (levels)
+            levels[g] = lev[g].s; /* the level's first occurrence in file order */
+    }
+    for (size_t i = 0; i < n; i++)
+        codes[i] = rank[codes[i]];
+    free(rank);
+    free(lev);
+    *n_levels = n_lev;
     return SYF_OK;
+
+nomem:
+    free(slot);
+    free(lev);
+    return syf_error_set(SYF_ENOMEM, "out of memory");
 }

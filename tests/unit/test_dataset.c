@@ -270,6 +270,59 @@ static void test_petersen(void **state)
     syf_dataset_free(NULL);
 }
 
+/* The reader converts plain decimals on a fast path; every value must be
+ * bit-identical to strtod on the same text, whatever the path taken. */
+static void test_numbers_match_strtod(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/syf_test_numbers_XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    FILE *f = fdopen(fd, "w");
+    enum { N = 20000 };
+    static char text[N][40];
+    uint64_t x = 88172645463325252ULL; /* xorshift64 */
+    fprintf(f, "v\n");
+    for (int i = 0; i < N; i++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        int kind = (int)(x % 8), digits = 1 + (int)((x >> 8) % 19), point = (int)((x >> 16) % 21);
+        char *t = text[i];
+        size_t k = 0;
+        if ((x >> 24) & 1)
+            t[k++] = '-';
+        for (int d = 0; d < digits; d++) {
+            if (d == point)
+                t[k++] = '.';
+            t[k++] = (char)('0' + (x >> (28 + (d % 30))) % 10);
+        }
+        if (kind == 0) /* exponent: the slow path */
+            k += (size_t)sprintf(t + k, "e%d", (int)((x >> 40) % 40) - 20);
+        else if (kind == 1 && point >= digits) /* trailing point, none inside */
+            t[k++] = '.';
+        t[k] = '\0';
+        fprintf(f, "%s\n", t);
+    }
+    fclose(f);
+    syf_dataset *d;
+    int st = syf_dataset_read(path, &d);
+    if (st != SYF_OK)
+        fprintf(stderr, "%s\n", syf_error_message());
+    assert_int_equal(st, SYF_OK);
+    const double *v;
+    st = syf_dataset_column_numeric(d, "v", &v);
+    if (st != SYF_OK)
+        fprintf(stderr, "%s\n", syf_error_message());
+    assert_int_equal(st, SYF_OK);
+    for (int i = 0; i < N; i++) {
+        double want = strtod(text[i], NULL);
+        if (memcmp(&want, &v[i], sizeof want) != 0)
+            fprintf(stderr, "'%s': %a vs strtod %a\n", text[i], v[i], want);
+        assert_memory_equal(&want, &v[i], sizeof want);
+    }
+    syf_dataset_free(d);
+    unlink(path);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -279,6 +332,7 @@ int main(void)
         cmocka_unit_test(test_read_errors),
         cmocka_unit_test(test_factor),
         cmocka_unit_test(test_petersen),
+        cmocka_unit_test(test_numbers_match_strtod),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
