@@ -59,6 +59,21 @@ void cli_provenance(FILE *f, const syf_scenario *sc, uint64_t seed, const char *
             (unsigned long long)seed, what);
 }
 
+volatile sig_atomic_t cli_stop_signal;
+
+static void on_stop_signal(int sig) { cli_stop_signal = sig; }
+
+void cli_catch_signals(int on)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sigemptyset(&sa.sa_mask);
+    sa.sa_handler = on ? on_stop_signal : SIG_DFL;
+    sa.sa_flags = on ? SA_RESETHAND : 0; /* a second signal ends the process */
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+}
+
 int cli_mkdirs(const char *dir)
 {
     char buf[1024];

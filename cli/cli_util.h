@@ -6,6 +6,7 @@
 
 #include "syfosim/scenario.h"
 
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -31,6 +32,12 @@ typedef struct {
 int cli_out_open(cli_outfile *o, const char *dir, const char *name);
 int cli_out_commit(cli_outfile *o);
 void cli_out_abort(cli_outfile *o);
+
+/* SIGINT and SIGTERM set cli_stop_signal (the signal number) so long runs
+ * can save a checkpoint and stop; a second signal ends the process.
+ * cli_catch_signals(0) restores the default handlers. */
+extern volatile sig_atomic_t cli_stop_signal;
+void cli_catch_signals(int on);
 
 /* Create directory (and parents) if missing. */
 int cli_mkdirs(const char *dir);

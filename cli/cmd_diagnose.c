@@ -215,19 +215,6 @@ int syf_diagnose_merge(const char *scenario_ini, const syf_mc_info *info, char *
 
 /* ---- signals -------------------------------------------------------------- */
 
-static volatile sig_atomic_t g_stop;
-static void on_signal(int sig) { g_stop = sig; }
-
-static void catch_signals(int on)
-{
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sigemptyset(&sa.sa_mask);
-    sa.sa_handler = on ? on_signal : SIG_DFL;
-    sa.sa_flags = on ? SA_RESETHAND : 0; /* a second signal ends the process */
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-}
 
 /* ---- MDES and number-of-clusters search ------------------------------------ */
 
@@ -284,7 +271,7 @@ static int power_at(const search_ctx *c, double x, int step, search_point *pt)
              c->clusters ? "offices" : "effect_hr", x);
     const syf_scenario *cells[1] = {s};
     syf_mc_opts o = {.threads = c->threads, .progress = c->progress, .progress_label = label,
-                     .stop = &g_stop, .ctx = (void *)cells};
+                     .stop = &cli_stop_signal, .ctx = (void *)cells};
     if (st == SYF_OK) {
         syf_mc_set_rank(mc, c->rank, c->size);
         st = syf_mc_run(mc, &o);
@@ -292,7 +279,7 @@ static int power_at(const search_ctx *c, double x, int step, search_point *pt)
     long bad = st != SYF_OK || (mc && syf_mc_interrupted(mc));
     syf_mc_mpi_allsum(&bad);
     if (st == SYF_OK && bad)
-        st = g_stop ? syf_error_set(SYF_ERUNTIME, "interrupted (searches keep no checkpoint)")
+        st = cli_stop_signal ? syf_error_set(SYF_ERUNTIME, "interrupted (searches keep no checkpoint)")
                     : syf_error_set(SYF_ERUNTIME, "a replication failed on another rank");
     if (st == SYF_OK)
         st = syf_mc_gather(mc);
@@ -558,8 +545,8 @@ int syf_cmd_diagnose(int argc, char **argv)
         return cli_fail("diagnose", st);
     }
     const int progress = rank == 0 && isatty(STDERR_FILENO);
-    g_stop = 0;
-    catch_signals(1);
+    cli_stop_signal = 0;
+    cli_catch_signals(1);
     if (mdes || clusters) {
         search_ctx c = {sc, useed, reps, (int)threads, rank, size, progress, clusters};
         if (clusters) {
@@ -567,11 +554,11 @@ int syf_cmd_diagnose(int argc, char **argv)
             st = run_search(&c, target, tol, 4, hi, outdir);
         } else
             st = run_search(&c, target, tol, 1, hr_max, outdir);
-        catch_signals(0);
+        cli_catch_signals(0);
         syf_mc_mpi_end();
         free(sc);
         free(sc0);
-        if (st != SYF_OK && g_stop)
+        if (st != SYF_OK && cli_stop_signal)
             return (void)cli_fail("diagnose", st), 130;
         return st == SYF_OK ? 0 : cli_fail("diagnose", st);
     }
@@ -584,7 +571,7 @@ int syf_cmd_diagnose(int argc, char **argv)
                             .run = {.threads = (int)threads,
                                     .checkpoint_secs = ckpt_secs,
                                     .progress = progress,
-                                    .stop = &g_stop,
+                                    .stop = &cli_stop_signal,
                                     .ctx = (void *)cells}};
     int interrupted = 0;
     if (!mc)
@@ -599,7 +586,7 @@ int syf_cmd_diagnose(int argc, char **argv)
     }
     if (st == SYF_OK)
         st = syf_mc_drive(mc, &dr, &interrupted);
-    catch_signals(0);
+    cli_catch_signals(0);
     if (st == SYF_OK && !interrupted && rank == 0) {
         if (shard) {
             char name[128];

@@ -275,6 +275,28 @@ int est_factor(const syf_dataset *d, const char *opt, const char *col, size_t **
     return st;
 }
 
+int est_clusters(const est_opts *o, const syf_dataset *d, size_t **codes, size_t *G,
+                 const char ***levels)
+{
+    int st = est_factor(d, "cluster", o->cluster, codes, G, levels);
+    if (st == SYF_OK && *G < 2)
+        st = syf_error_set(SYF_EINPUT,
+                           "%s: --cluster %s: fewer than 2 clusters (found %zu); "
+                           "cluster-robust standard errors need at least 2",
+                           o->data, o->cluster, *G);
+    return st;
+}
+
+int est_check_rows(const est_opts *o, size_t n, size_t p)
+{
+    if (n > p)
+        return SYF_OK;
+    return syf_error_set(SYF_EINPUT,
+                         "%s: %zu data row%s for %zu coefficient%s; need more rows than "
+                         "coefficients",
+                         o->data, n, n == 1 ? "" : "s", p, p == 1 ? "" : "s");
+}
+
 int syf_cmd_estimate(int argc, char **argv)
 {
     est_opts o;

@@ -353,19 +353,6 @@ int syf_sweep_merge(const char *scenario_ini, const syf_mc_info *info, char **fi
 
 /* ---- the command --------------------------------------------------------------------- */
 
-static volatile sig_atomic_t g_stop;
-static void on_signal(int sig) { g_stop = sig; }
-
-static void catch_signals(int on)
-{
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sigemptyset(&sa.sa_mask);
-    sa.sa_handler = on ? on_signal : SIG_DFL;
-    sa.sa_flags = on ? SA_RESETHAND : 0; /* a second signal ends the process */
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-}
 
 int syf_cmd_sweep(int argc, char **argv)
 {
@@ -475,17 +462,17 @@ int syf_cmd_sweep(int argc, char **argv)
                             .run = {.threads = (int)threads,
                                     .checkpoint_secs = ckpt_secs,
                                     .progress = rank == 0 && isatty(STDERR_FILENO),
-                                    .stop = &g_stop,
+                                    .stop = &cli_stop_signal,
                                     .ctx = (void *)cells}};
     if (st == SYF_OK) {
         syf_mc_set_rank(mc, rank, size);
         st = cli_mkdirs(outdir);
     }
     if (st == SYF_OK) {
-        g_stop = 0;
-        catch_signals(1);
+        cli_stop_signal = 0;
+        cli_catch_signals(1);
         st = syf_mc_drive(mc, &dr, &interrupted);
-        catch_signals(0);
+        cli_catch_signals(0);
     }
     if (st == SYF_OK && !interrupted && rank == 0) {
         if (shard) {

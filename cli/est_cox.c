@@ -68,14 +68,8 @@ int est_cox(const est_opts *o, const syf_dataset *d, est_table *out)
     if (st == SYF_OK)
         for (size_t i = 0; i < n; i++)
             memcpy(X + i * p, X1 + i * (p + 1) + 1, p * sizeof *X);
-    if (st == SYF_OK && o->cluster) {
-        st = est_factor(d, "cluster", o->cluster, &codes, &G, &levels);
-        if (st == SYF_OK && G < 2)
-            st = syf_error_set(SYF_EINPUT,
-                               "%s: --cluster %s: fewer than 2 clusters (found %zu); "
-                               "cluster-robust standard errors need at least 2",
-                               o->data, o->cluster, G);
-    }
+    if (st == SYF_OK && o->cluster)
+        st = est_clusters(o, d, &codes, &G, &levels);
     if (st == SYF_OK && !(w = syf_cox_alloc(n, p, o->cluster ? G : 1)))
         st = syf_error_set(SYF_ENOMEM, "out of memory");
     if (st == SYF_OK) {

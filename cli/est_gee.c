@@ -32,11 +32,8 @@ int est_gee(const est_opts *o, const syf_dataset *d, est_table *out)
                                "standard errors need at least 2",
                                o->data, o->cluster, G);
     }
-    if (st == SYF_OK && n <= p)
-        st = syf_error_set(SYF_EINPUT,
-                           "%s: %zu data row%s for %zu coefficient%s; need more rows than "
-                           "coefficients",
-                           o->data, n, n == 1 ? "" : "s", p, p == 1 ? "" : "s");
+    if (st == SYF_OK)
+        st = est_check_rows(o, n, p);
     if (st == SYF_OK && !(w = syf_gee_alloc(n, p, G)))
         st = syf_error_set(SYF_ENOMEM, "out of memory");
     if (st == SYF_OK) {

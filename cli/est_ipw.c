@@ -43,14 +43,8 @@ int est_ipw(const est_opts *o, const syf_dataset *d, est_table *out)
             X[i * p] = x1[0];
             memcpy(X + i * p + 1, x1 + 2, (p - 1) * sizeof *X);
         }
-    if (st == SYF_OK && o->cluster) {
-        st = est_factor(d, "cluster", o->cluster, &codes, &G, &levels);
-        if (st == SYF_OK && G < 2)
-            st = syf_error_set(SYF_EINPUT,
-                               "%s: --cluster %s: fewer than 2 clusters (found %zu); "
-                               "cluster-robust standard errors need at least 2",
-                               o->data, o->cluster, G);
-    }
+    if (st == SYF_OK && o->cluster)
+        st = est_clusters(o, d, &codes, &G, &levels);
     if (st == SYF_OK && n <= p + 2)
         st = syf_error_set(SYF_EINPUT,
                            "%s: %zu data row%s for a propensity model with %zu coefficients "

@@ -48,11 +48,8 @@ int est_lmm(const est_opts *o, const syf_dataset *d, est_table *out)
                                            "(at most %d)",
                                o->data, o->time, T, p, EST_MAX_TERMS);
     }
-    if (st == SYF_OK && n <= p)
-        st = syf_error_set(SYF_EINPUT,
-                           "%s: %zu data row%s for %zu coefficient%s; need more rows than "
-                           "coefficients",
-                           o->data, n, n == 1 ? "" : "s", p, p == 1 ? "" : "s");
+    if (st == SYF_OK)
+        st = est_check_rows(o, n, p);
     if (st == SYF_OK) {
         X = malloc((n ? n : 1) * p * sizeof *X);
         names = calloc(p, TERM_LEN);

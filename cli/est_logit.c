@@ -32,19 +32,10 @@ int est_logit(const est_opts *o, const syf_dataset *d, est_table *out)
         }
     if (st == SYF_OK)
         st = est_design_matrix(o, d, &X);
-    if (st == SYF_OK && o->cluster) {
-        st = est_factor(d, "cluster", o->cluster, &codes, &G, &levels);
-        if (st == SYF_OK && G < 2)
-            st = syf_error_set(SYF_EINPUT,
-                               "%s: --cluster %s: fewer than 2 clusters (found %zu); "
-                               "cluster-robust standard errors need at least 2",
-                               o->data, o->cluster, G);
-    }
-    if (st == SYF_OK && n <= p)
-        st = syf_error_set(SYF_EINPUT,
-                           "%s: %zu data row%s for %zu coefficient%s; need more rows than "
-                           "coefficients",
-                           o->data, n, n == 1 ? "" : "s", p, p == 1 ? "" : "s");
+    if (st == SYF_OK && o->cluster)
+        st = est_clusters(o, d, &codes, &G, &levels);
+    if (st == SYF_OK)
+        st = est_check_rows(o, n, p);
     if (st == SYF_OK && !(w = syf_logit_alloc(n, p, o->cluster ? G : 1)))
         st = syf_error_set(SYF_ENOMEM, "out of memory");
     if (st == SYF_OK) {

@@ -69,6 +69,12 @@ int est_design_matrix(const est_opts *o, const syf_dataset *d, double **X);
 int est_factor(const syf_dataset *d, const char *opt, const char *col, size_t **codes,
                size_t *n_levels, const char ***levels);
 
+/* Factor codes of --cluster; at least 2 clusters (SYF_EINPUT otherwise). */
+int est_clusters(const est_opts *o, const syf_dataset *d, size_t **codes, size_t *G,
+                 const char ***levels);
+/* More data rows than coefficients (SYF_EINPUT otherwise). */
+int est_check_rows(const est_opts *o, size_t n, size_t p);
+
 int est_ols(const est_opts *o, const syf_dataset *d, est_table *out);
 int est_sc(const est_opts *o, const syf_dataset *d, est_table *out), est_rd(const est_opts *o, const syf_dataset *d, est_table *out);
 int est_did(const est_opts *o, const syf_dataset *d, est_table *out), est_cs(const est_opts *o, const syf_dataset *d, est_table *out);
