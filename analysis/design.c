@@ -95,6 +95,56 @@ static int sequence_sizes(const syf_scenario *sc, size_t K, size_t S, size_t *si
     return SYF_OK;
 }
 
+void syf_design_selection_score(const syf_scenario *sc, const syf_population *pop,
+                                syf_stream *s, double *score)
+{
+    const size_t K = pop->n_office;
+    double mu = 0, var = 0;
+    for (size_t o = 0; o < K; o++)
+        mu += log(pop->office_re_hazard[o]) / (double)K;
+    for (size_t o = 0; o < K; o++)
+        var += pow(log(pop->office_re_hazard[o]) - mu, 2) / (double)K;
+    const double sd = var > 0 ? sqrt(var) : 1;
+    for (size_t o = 0; o < K; o++)
+        score[o] = sc->trial.selection_strength * (log(pop->office_re_hazard[o]) - mu) / sd +
+                   syf_stream_normal(s);
+}
+
+int syf_design_set_fidelity(const syf_scenario *sc, uint64_t seed, uint64_t rep,
+                            syf_design *d)
+{
+    if (sc->trial.fidelity_min >= 1.0)
+        return SYF_OK;
+    d->office_fidelity = malloc(d->n_office * sizeof *d->office_fidelity);
+    if (!d->office_fidelity)
+        return syf_error_set(SYF_ENOMEM, "out of memory");
+    for (size_t o = 0; o < d->n_office; o++) {
+        syf_stream fs;
+        syf_stream_init(&fs, seed, rep, o, syf_purpose(SYF_P_DESIGN, 2));
+        d->office_fidelity[o] = (float)(sc->trial.fidelity_min +
+                                        (1.0 - sc->trial.fidelity_min) * syf_stream_uniform(&fs));
+    }
+    return SYF_OK;
+}
+
+/* Offices in descending selection score (ties: lower office first). */
+static void selection_order(const syf_scenario *sc, const syf_population *pop, syf_stream *s,
+                            keyed *kv)
+{
+    const size_t K = pop->n_office;
+    double *score = malloc(K * sizeof *score);
+    if (!score) { /* fall back to office order; the caller's allocations were larger */
+        for (size_t o = 0; o < K; o++)
+            kv[o] = (keyed){(double)o, o};
+        return;
+    }
+    syf_design_selection_score(sc, pop, s, score);
+    for (size_t o = 0; o < K; o++)
+        kv[o] = (keyed){-score[o], o};
+    free(score);
+    qsort(kv, K, sizeof *kv, cmp_keyed);
+}
+
 int syf_design_build(const syf_scenario *sc, const syf_population *pop, uint64_t seed,
                      uint64_t rep, syf_design *d)
 {
@@ -196,19 +246,7 @@ int syf_design_build(const syf_scenario *sc, const syf_population *pop, uint64_t
         if (design == SYF_DESIGN_STEPPED_WEDGE) {
             shuffle(&s, idx, K);
         } else { /* highest selection score first */
-            double mu = 0, var = 0;
-            for (size_t o = 0; o < K; o++)
-                mu += log(pop->office_re_hazard[o]) / (double)K;
-            for (size_t o = 0; o < K; o++)
-                var += pow(log(pop->office_re_hazard[o]) - mu, 2) / (double)K;
-            double sd = var > 0 ? sqrt(var) : 1;
-            for (size_t o = 0; o < K; o++) {
-                kv[o].key = -(sc->trial.selection_strength *
-                                  (log(pop->office_re_hazard[o]) - mu) / sd +
-                              syf_stream_normal(&s));
-                kv[o].office = o;
-            }
-            qsort(kv, K, sizeof *kv, cmp_keyed);
+            selection_order(sc, pop, &s, kv);
             for (size_t o = 0; o < K; o++)
                 idx[o] = kv[o].office;
         }
@@ -225,18 +263,7 @@ int syf_design_build(const syf_scenario *sc, const syf_population *pop, uint64_t
         break;
     }
     case SYF_DESIGN_SELF_SELECTED: {
-        double mu = 0, var = 0;
-        for (size_t o = 0; o < K; o++)
-            mu += log(pop->office_re_hazard[o]) / (double)K;
-        for (size_t o = 0; o < K; o++)
-            var += pow(log(pop->office_re_hazard[o]) - mu, 2) / (double)K;
-        double sd = var > 0 ? sqrt(var) : 1;
-        for (size_t o = 0; o < K; o++) {
-            kv[o].key = -(sc->trial.selection_strength * (log(pop->office_re_hazard[o]) - mu) / sd +
-                          syf_stream_normal(&s));
-            kv[o].office = o;
-        }
-        qsort(kv, K, sizeof *kv, cmp_keyed);
+        selection_order(sc, pop, &s, kv);
         for (size_t k = 0; k < nt; k++)
             d->office_start[kv[k].office] = obs0;
         break;
@@ -249,19 +276,8 @@ int syf_design_build(const syf_scenario *sc, const syf_population *pop, uint64_t
         st = syf_error_set(SYF_EINPUT, "trial.design: unknown design %d", design);
     }
 
-    if (st == SYF_OK && sc->trial.fidelity_min < 1.0) {
-        d->office_fidelity = malloc(K * sizeof *d->office_fidelity);
-        if (!d->office_fidelity)
-            st = syf_error_set(SYF_ENOMEM, "out of memory");
-        else
-            for (size_t o = 0; o < K; o++) {
-                syf_stream fs;
-                syf_stream_init(&fs, seed, rep, o, syf_purpose(SYF_P_DESIGN, 2));
-                d->office_fidelity[o] =
-                    (float)(sc->trial.fidelity_min +
-                            (1.0 - sc->trial.fidelity_min) * syf_stream_uniform(&fs));
-            }
-    }
+    if (st == SYF_OK)
+        st = syf_design_set_fidelity(sc, seed, rep, d);
     free(idx);
     free(kv);
     if (st != SYF_OK) {

@@ -45,26 +45,20 @@ int syf_sitepanel_design(const syf_scenario *sc, const syf_population *pop, uint
         syf_design_free(d);
         return syf_error_set(SYF_ENOMEM, "out of memory");
     }
-    /* selection score as design.c's self_selected: the same stream and
-     * draws, so the pilot office is the one self_selected would pick first */
+    /* the office self_selected would pick first: the same stream and draws */
     syf_stream s;
     syf_stream_init(&s, seed, rep, 0, SYF_P_DESIGN);
-    double mu = 0, var = 0;
-    for (size_t o = 0; o < K; o++)
-        mu += log(pop->office_re_hazard[o]) / (double)K;
-    for (size_t o = 0; o < K; o++)
-        var += pow(log(pop->office_re_hazard[o]) - mu, 2) / (double)K;
-    const double sd = var > 0 ? sqrt(var) : 1;
-    size_t best = 0;
-    double best_score = -INFINITY;
-    for (size_t o = 0; o < K; o++) {
-        double score = sc->trial.selection_strength * (log(pop->office_re_hazard[o]) - mu) / sd +
-                       syf_stream_normal(&s);
-        if (score > best_score) { /* ties: the lowest office, as design.c's sort */
-            best_score = score;
-            best = o;
-        }
+    double *score = malloc(K * sizeof *score);
+    if (!score) {
+        syf_design_free(d);
+        return syf_error_set(SYF_ENOMEM, "out of memory");
     }
+    syf_design_selection_score(sc, pop, &s, score);
+    size_t best = 0;
+    for (size_t o = 1; o < K; o++) /* ties: the lowest office, as design.c's sort */
+        if (score[o] > score[best])
+            best = o;
+    free(score);
     d->period_days = period_days;
     for (size_t o = 0; o < K; o++) {
         d->office_start[o] = INT32_MAX;
@@ -74,19 +68,10 @@ int syf_sitepanel_design(const syf_scenario *sc, const syf_population *pop, uint
         (int32_t)sc->run.burn_in_days + (int32_t)(sc->trial.periods / 2) * period_days;
     d->office_group[best] = 1;
     d->n_groups = 2;
-    if (sc->trial.fidelity_min < 1.0) { /* as design.c */
-        d->office_fidelity = malloc(K * sizeof *d->office_fidelity);
-        if (!d->office_fidelity) {
-            syf_design_free(d);
-            return syf_error_set(SYF_ENOMEM, "out of memory");
-        }
-        for (size_t o = 0; o < K; o++) {
-            syf_stream fs;
-            syf_stream_init(&fs, seed, rep, o, syf_purpose(SYF_P_DESIGN, 2));
-            d->office_fidelity[o] =
-                (float)(sc->trial.fidelity_min +
-                        (1.0 - sc->trial.fidelity_min) * syf_stream_uniform(&fs));
-        }
+    int st = syf_design_set_fidelity(sc, seed, rep, d);
+    if (st != SYF_OK) {
+        syf_design_free(d);
+        return st;
     }
     d->assign.office_start = d->office_start;
     d->assign.person_treated = NULL;

@@ -494,7 +494,8 @@ static int prefix_error(int st, const syf_scenario *sc)
 /* rd estimand: the average effect at the cutoff, E[y1 - y0 | score = c],
  * by a local-linear fit (triangular kernel, bandwidth h) of the
  * participants' individual effects, which the simulator knows exactly. */
-static double rd_estimand(const syf_scenario *sc, const syf_trial_data *td)
+/* Number of analysed participants and the SD of their risk score. */
+static size_t rd_score_sd(const syf_trial_data *td, double *sd)
 {
     double m = 0, v = 0;
     size_t n = 0;
@@ -503,13 +504,24 @@ static double rd_estimand(const syf_scenario *sc, const syf_trial_data *td)
             m += td->score[j];
             n++;
         }
-    if (n < 10)
-        return NAN;
+    if (n < 2) {
+        *sd = NAN;
+        return n;
+    }
     m /= (double)n;
     for (size_t j = 0; j < td->n; j++)
         if (td->keep[j])
             v += (td->score[j] - m) * (td->score[j] - m);
-    const double h = 0.25 * sqrt(v / (double)(n - 1)), c = sc->pilot.score_threshold;
+    *sd = sqrt(v / (double)(n - 1));
+    return n;
+}
+
+static double rd_estimand(const syf_scenario *sc, const syf_trial_data *td)
+{
+    double sd;
+    if (rd_score_sd(td, &sd) < 10)
+        return NAN;
+    const double h = 0.25 * sd, c = sc->pilot.score_threshold;
     double S0 = 0, S1 = 0, S2 = 0, T0 = 0, T1 = 0;
     for (size_t j = 0; j < td->n; j++) {
         if (!td->keep[j])
@@ -534,22 +546,12 @@ static int rd_fit(const syf_scenario *sc, const syf_trial_data *td, size_t K,
 {
     est->n_recruited = td->n;
     est->estimand = rd_estimand(sc, td);
-    double m = 0, v = 0;
-    size_t nk = 0;
-    for (size_t j = 0; j < td->n; j++)
-        if (td->keep[j]) {
-            m += td->score[j];
-            nk++;
-        }
+    double sd;
+    const size_t nk = rd_score_sd(td, &sd);
     if (nk < 10)
         return est->status = syf_error_set(SYF_ESINGULAR, "fewer than 10 rd participants");
-    m /= (double)nk;
-    for (size_t j = 0; j < td->n; j++)
-        if (td->keep[j])
-            v += (td->score[j] - m) * (td->score[j] - m);
     const double c = sc->pilot.score_threshold;
-    const double h = sc->trial.rd_bandwidth > 0 ? sc->trial.rd_bandwidth
-                                               : 0.5 * sqrt(v / (double)(nk - 1));
+    const double h = sc->trial.rd_bandwidth > 0 ? sc->trial.rd_bandwidth : 0.5 * sd;
     double *X = malloc(4 * nk * sizeof *X), *y = malloc(nk * sizeof *y);
     size_t *cl = malloc(nk * sizeof *cl), *code = malloc(K * sizeof *code);
     int st = (X && y && cl && code) ? SYF_OK : syf_error_set(SYF_ENOMEM, "out of memory");

@@ -30,6 +30,7 @@
 #define SYFOSIM_DESIGN_H
 
 #include "syfosim/population.h"
+#include "syfosim/rng.h"
 #include "syfosim/scenario.h"
 #include "syfosim/world.h"
 
@@ -50,6 +51,19 @@ typedef struct {
 int syf_design_build(const syf_scenario *sc, const syf_population *pop, uint64_t seed,
                      uint64_t rep, syf_design *d);
 void syf_design_free(syf_design *d);
+
+/* Office selection score (self_selected, staggered order, single_site):
+ * trial.selection_strength x the office's standardised log recovery effect
+ * + one N(0,1) draw per office from `s`, in office order.  Higher = the
+ * office volunteers / starts earlier.  score has n_office entries. */
+void syf_design_selection_score(const syf_scenario *sc, const syf_population *pop,
+                                syf_stream *s, double *score);
+
+/* Office fidelity (trial.fidelity_min < 1): each office's delivery
+ * probability, uniform on [fidelity_min, 1] from its own stream; sets
+ * d->office_fidelity (left NULL when fidelity_min = 1). */
+int syf_design_set_fidelity(const syf_scenario *sc, uint64_t seed, uint64_t rep,
+                            syf_design *d);
 
 /* The design's name as in the scenario file ("cluster_rct", ...). */
 const char *syf_design_name(int design);
