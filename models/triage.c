@@ -61,3 +61,17 @@ void syf_triage_msyfo(const syf_scenario *sc, const syf_triage_input *in, syf_tr
                 break;
             }
 }
+
+void syf_triage_draw(syf_stream *ts, syf_triage_input *in)
+{
+    in->u_respond = syf_stream_uniform(ts);
+    in->n_q1 = syf_stream_normal(ts);
+    in->n_q2 = syf_stream_normal(ts);
+    in->n_q3 = syf_stream_normal(ts);
+    in->u_signal = syf_stream_uniform(ts);
+    in->u_eligibility = syf_stream_uniform(ts);
+    in->u_judge_map = syf_stream_uniform(ts);
+    in->u_judge_skip = syf_stream_uniform(ts);
+    for (int c = 0; c < 3; c++)
+        in->u_checkpoint[c] = syf_stream_uniform(ts);
+}

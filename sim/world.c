@@ -224,16 +224,7 @@ static void simulate_spell(const syf_world *w, size_t i, size_t k, int32_t start
         syf_stream ts;
         syf_stream_init(&ts, w->seed, w->rep, i, syf_purpose(SYF_P_TRIAGE, k));
         syf_triage_input tin;
-        tin.u_respond = syf_stream_uniform(&ts);
-        tin.n_q1 = syf_stream_normal(&ts);
-        tin.n_q2 = syf_stream_normal(&ts);
-        tin.n_q3 = syf_stream_normal(&ts);
-        tin.u_signal = syf_stream_uniform(&ts);
-        tin.u_eligibility = syf_stream_uniform(&ts);
-        tin.u_judge_map = syf_stream_uniform(&ts);
-        tin.u_judge_skip = syf_stream_uniform(&ts);
-        for (int c = 0; c < 3; c++)
-            tin.u_checkpoint[c] = syf_stream_uniform(&ts);
+        syf_triage_draw(&ts, &tin);
         const double u_fidelity = syf_stream_uniform(&ts);
         sp->score = (float)(sp->prognosis + sc->pilot.score_noise_sd * syf_stream_normal(&ts));
         if (pilot && w->assign && w->assign->office_fidelity)

@@ -10,6 +10,7 @@
 #ifndef SYFOSIM_TRIAGE_H
 #define SYFOSIM_TRIAGE_H
 
+#include "syfosim/rng.h"
 #include "syfosim/scenario.h"
 
 /* Mapping triggers, named as in digest-003 (L342-L382). */
@@ -44,6 +45,10 @@ typedef struct {
     int mapped;      /* mapped at the triage day */
     int checkpoint;  /* if not mapped: index of the checkpoint that maps, or -1 */
 } syf_triage_result;
+
+/* Make the triage's random draws (the u_* and n_* fields), in a fixed
+ * order, from the spell's triage stream. */
+void syf_triage_draw(syf_stream *ts, syf_triage_input *in);
 
 void syf_triage_msyfo(const syf_scenario *sc, const syf_triage_input *in, syf_triage_result *out);
 
