@@ -27,6 +27,9 @@ const char *const syf_industry_names[SYF_N_INDUSTRY] = {
     "health_social", "retail",   "construction", "manufacturing", "education",
     "transport",     "public_admin", "knowledge", "other"};
 const char *const syf_diag_names[SYF_N_DIAG] = {"L", "P", "R", "other"};
+const char *const syf_team_names[SYF_N_TEAM] = {"rph", "cbt", "ips", "nav"};
+const char *const syf_team_professions[SYF_N_TEAM] = {"rph_therapist", "cognitive_therapist",
+                                                      "job_specialist", "nav_veileder"};
 const int syf_hazard_knots[SYF_N_PIECES] = {0,  3,  7,   11,  16,  21,  28,  42,
                                             56, 84, 119, 182, 238, 273, 322, 350};
 
@@ -36,6 +39,33 @@ const int syf_hazard_knots[SYF_N_PIECES] = {0,  3,  7,   11,  16,  21,  28,  42,
 #define KLIST(s, k, f, n, d, lo, hi, fl, doc, src) {s, k, SYF_KT_LIST, OFF(f), n, d, lo, hi, NULL, fl, doc, src}
 #define KENUM(s, k, f, ch, d, doc, src) {s, k, SYF_KT_ENUM, OFF(f), 1, d, 0, 0, ch, 0, doc, src}
 #define KSTR(s, k, f, d, doc) {s, k, SYF_KT_STR, OFF(f), sizeof(((syf_scenario *)0)->f), d, 0, 0, NULL, 0, doc, ""}
+
+#define TEAM_KEYS(S, T, WHO)                                                                      \
+    KREAL(S, "fte", team[T].fte, "0", 0, 1000, "FTE of " WHO " per office where the team is present (0 = no such team).", "digest-000 L83, L622 (one FTE per pilot)"), \
+    KREAL(S, "caseload", team[T].caseload, "10", 0.1, 1000, "Clients one FTE serves at the same time; the team has round(fte x caseload) places, at least one.", "judgement (digest-000 L841: about 25 users in 6-7 months per job specialist)"), \
+    KINT(S, "in_pilot", team[T].in_pilot, "1", 0, 1, "1: present only where and from when the pilot runs (the design's assignment); 0: a status-quo service present in every office from day 0.", ""), \
+    KINT(S, "start_day", team[T].start_day, "0", 0, 3650, "Days after the pilot starts in the office (or after day 0 when in_pilot = 0) before the team takes referrals (late hiring).", "digest-000 L2182-2184"), \
+    KENUM(S, "source", team[T].source, "triage|tier|window", "window", "Referral route: triage (persons mapped by the pilot's triage, on the mapping day), tier (triage tier at least tier_min, on the triage day) or window (every spell still sick on spell day refer_day).", "digest-000 L176-177, L238-239, L2178-2184"), \
+    KINT(S, "refer_day", team[T].refer_day, "28", 0, 365, "window route: spell day of the referral (28 = week 4, 56 = week 8).", "digest-000 L176-177"), \
+    KINT(S, "refer_until_day", team[T].refer_until_day, "84", 0, 400, "Latest spell day a referral is taken: spells already longer when the team opens, or mapped later, are not referred.", "digest-000 L620 (under 12 weeks), L1619 (0-8 weeks)"), \
+    KINT(S, "tier_min", team[T].tier_min, "2", 0, 2, "tier route: lowest triage tier referred (0 standard, 1 short measures, 2 full toolbox).", ""), \
+    KINT(S, "age_min", team[T].age_min, "16", 16, 70, "Youngest age eligible.", "digest-000 L1432, L1618"), \
+    KINT(S, "age_max", team[T].age_max, "70", 16, 70, "Oldest age eligible.", "digest-000 L429, L1618"), \
+    KLIST(S, "diagnoses", team[T].diagnoses, SYF_N_DIAG, "1, 1, 1, 1", 0, 1, 0, "Eligible diagnosis groups L, P, R, other (1 = eligible).", "digest-000 L2162-2165"), \
+    KREAL(S, "uptake", team[T].uptake, "1", 0, 1, "Share of eligible, still sick-listed persons who are referred and accept.", "judgement (digest-000 L2295-2296: consent near 1)"), \
+    KREAL(S, "gp_dependence", team[T].gp_dependence, "0", 0, 1, "Referral runs through the GP: uptake is multiplied by (1 - gp_dependence) when the person's GP does not cooperate with NAV.", "digest-000 L2181-2184"), \
+    KINT(S, "referral_delay_days", team[T].referral_delay_days, "0", 0, 365, "Days from the referral trigger to joining the waiting list.", "digest-000 L1195"), \
+    KENUM(S, "queue", team[T].queue, "fifo|priority|random", "fifo", "Queue discipline: first come first served, highest risk score first, or random order.", "judgement"), \
+    KINT(S, "max_wait_days", team[T].max_wait_days, "0", 0, 3650, "A person still waiting this many days leaves the list unserved (0 = no limit).", "judgement"), \
+    KREAL(S, "sessions", team[T].sessions, "8", 0, 1000, "Sessions (dose) per client.", "digest-000 L1117-1120"), \
+    KREAL(S, "session_hours", team[T].session_hours, "1", 0, 100, "Staff hours per session.", "digest-000 L1117-1120, L1450"), \
+    KINT(S, "interval_days", team[T].interval_days, "7", 1, 365, "Days between sessions; the service lasts sessions x interval_days, or until the spell ends.", "digest-000 L1117-1120"), \
+    KREAL(S, "intake_hours", team[T].intake_hours, "1", 0, 100, "Staff hours per client for intake, mapping and joint meetings.", "judgement (digest-000 L1195-1199)"), \
+    KLIST(S, "hr", team[T].hr, SYF_N_DIAG, "1, 1, 1, 1", 0.01, 100, 0, "Recovery hazard ratio from the service start, by diagnosis group L, P, R, other.", "priors: calibration rows 57-62"), \
+    KREAL(S, "half_life_days", team[T].half_life_days, "0", 0, 3650, "Half-life of the log hazard ratio from the service start (0 = no decay).", "calibration row 62 (IPS effect decays)"), \
+    KREAL(S, "wait_weakening_days", team[T].wait_weakening_days, "0", 0, 3650, "The effect's log hazard ratio is multiplied by exp(-wait / this) (0 = waiting only delays the effect).", "judgement"), \
+    KREAL(S, "cost_per_hour", team[T].cost_per_hour, "0", 0, 100000, "NOK per staff hour.", "calibration rows 69-70"), \
+    KREAL(S, "spillover", team[T].spillover, "0", 0, 1, "Share of the log hazard ratio reaching sick-listed persons in the same office not served by the team, from spell day refer_day, while the team is present (shared staff, office-wide training).", "digest-000 L2134-2140 (judgement)")
 
 /* clang-format off */
 const syf_keydef syf_keys[] = {
@@ -62,6 +92,12 @@ const syf_keydef syf_keys[] = {
     KREAL("world", "employer_sd_incidence", world.employer_sd_incidence, "0.25", 0, 2, "SD of the employer random effect on the log onset rate.", "judgement (G6, G12)"),
     KREAL("world", "gp_sd_hazard", world.gp_sd_hazard, "0.08", 0, 2, "SD of the GP random effect (certification leniency) on the log return hazard.", "calibration row 48 (G7, G8)"),
     KREAL("world", "gp_sd_grading", world.gp_sd_grading, "0.5", 0, 3, "SD of the GP graded-leave habit on the logit of grading.", "judgement (gap 15)"),
+    KLIST("world", "ia_level_shares", world.ia_level_shares, SYF_N_IA, "0.85, 0.12, 0.03", 0, 1, SYF_KF_SIMPLEX, "Employers by IA service level: self-service, collaboration partner, strategic partner (larger employers are more often partners: the level is drawn with odds rising with the size class).", "judgement (digest-004 L158-176)"),
+    KREAL("world", "employer_sd_adaptation", world.employer_sd_adaptation, "0.10", 0, 2, "SD of the employer's adaptation capacity and follow-up-plan quality on the log recovery hazard of its employees' spells.", "judgement (digest-000 L1063-1067, L1612)"),
+    KREAL("world", "gp_cooperation_share", world.gp_cooperation_share, "0.7", 0, 1, "Share of GPs willing to exchange information with NAV (consent-based); teams with gp_dependence > 0 refer fewer patients of the others.", "judgement (digest-000 L1402-1403, L2182-2184)"),
+    KREAL("world", "veileder_caseload", world.veileder_caseload, "100", 1, 10000, "Sick-leave follow-up cases per NAV veileder: the office's veileder count is its expected concurrent cases over this.", "judgement (digest-003 L801)"),
+    KENUM("world", "allocation", world.allocation, "birthdate|industry", "birthdate", "Case-allocation rule of NAV offices: by the person's birth date, or by the employer's industry (veiledere who know the employers).", "digest-003 (allocation rules), judgement"),
+    KREAL("world", "industry_allocation_hr", world.industry_allocation_hr, "1.0", 0.01, 100, "Multiplier on the pilot's mapping-conversation hazard ratio in offices allocating by industry.", "judgement"),
 
     KREAL("incidence", "rate", incidence.rate, "0.49", 0, 10, "Baseline spell onset rate per person-year at risk, before multipliers (each multiplier set is normalised to mean 1 over the population).", "calibration row 4 (A5); tuned"),
     KREAL("incidence", "female_rr", incidence.female_rr, "1.6", 0.1, 10, "Onset rate ratio women : men.", "calibration row 9; tuned with duration.female_hr to the days ratio 1.7"),
@@ -127,6 +163,23 @@ const syf_keydef syf_keys[] = {
     KREAL("pilot", "score_threshold", pilot.score_threshold, "1.0", -10, 10, "Risk-score rule: persons whose score is at least this are mapped (the cutoff of the rd design).", "judgement"),
     KREAL("pilot", "message_hours", pilot.message_hours, "0.25", 0, 100, "Veileder hours per week-8 message and triage decision.", "judgement"),
     KREAL("pilot", "mapping_hours", pilot.mapping_hours, "1.5", 0, 100, "Veileder hours per mapping conversation.", "judgement"),
+
+    TEAM_KEYS("team_rph", SYF_TEAM_RPH, "RPH therapists (municipal rapid mental health help, job-focused CBT)"),
+    TEAM_KEYS("team_cbt", SYF_TEAM_CBT, "cognitive therapists at GP offices"),
+    TEAM_KEYS("team_ips", SYF_TEAM_IPS, "job specialists (IPS / supported employment)"),
+    TEAM_KEYS("team_nav", SYF_TEAM_NAV, "NAV veiledere in work-oriented follow-up"),
+
+    KREAL("employer_team", "fte", employer_team.fte, "0", 0, 1000, "FTE of the employer team (IA advisers, market contacts, follow-up staff) per office where it is present (0 = none).", "digest-004 section 3.3"),
+    KREAL("employer_team", "employers_per_fte", employer_team.employers_per_fte, "20", 0, 10000, "Employers one FTE follows at a time.", "judgement (digest-004 section 2.4)"),
+    KINT("employer_team", "in_pilot", employer_team.in_pilot, "1", 0, 1, "1: the team runs where and from when the design's assignment says; 0: in the counties listed in counties, from start_days.", ""),
+    KLIST("employer_team", "counties", employer_team.counties, SYF_N_COUNTY, "0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0", 0, 1, 0, "in_pilot = 0: counties with an employer team (1), in the order of population.county_shares.", "digest-004 section 3.3 (4 counties)"),
+    KLIST("employer_team", "start_days", employer_team.start_days, SYF_N_COUNTY, "0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0", 0, 3650, 0, "in_pilot = 0: days after the start of the observation window each county's team starts.", "digest-004 section 3.1"),
+    KLIST("employer_team", "levels", employer_team.levels, SYF_N_IA, "0, 0, 1", 0, 1, 0, "IA service levels served (1): self-service, collaboration partner, strategic partner.", "digest-004 L158-176"),
+    KINT("employer_team", "min_size_class", employer_team.min_size_class, "3", 0, 6, "Smallest establishment size class served (0 = 1-4 employees, ..., 6 = 250+).", "digest-004 section 2.4"),
+    KREAL("employer_team", "incidence_rr", employer_team.incidence_rr, "1", 0.01, 10, "Onset rate ratio for employees of a served employer.", "calibration row 63 (RR 0.93)"),
+    KREAL("employer_team", "hr", employer_team.hr, "1", 0.01, 100, "Recovery hazard ratio of spells of employees of a served employer.", "judgement"),
+    KREAL("employer_team", "hours_per_employer", employer_team.hours_per_employer, "40", 0, 10000, "Staff hours per served employer per year.", "judgement"),
+    KREAL("employer_team", "cost_per_hour", employer_team.cost_per_hour, "0", 0, 100000, "NOK per staff hour.", "calibration row 70"),
 
     KENUM("trial", "design", trial.design, "none|cluster_rct|individual_rct|stratified_crt|matched_crt|stepped_wedge|staggered|self_selected|rd|single_site", "none", "Assignment mechanism (include/syfosim/design.h): none (everyone control), cluster RCT by NAV office, individual RCT, stratified or pair-matched cluster RCT, stepped wedge, staggered non-random rollout, self-selected pilot offices, regression discontinuity at the risk-score threshold (all offices run a risk_score pilot), or a single (self-selected) site starting mid-window, analysed by synthetic control (include/syfosim/sitepanel.h).", "digest-003 L870; DESIGN section 4"),
     KREAL("trial", "treated_share", trial.treated_share, "0.5", 0, 1, "Share of offices (persons, for individual_rct) assigned to the pilot.", ""),

@@ -23,10 +23,18 @@
 #define SYF_N_DIAG 4      /* L, P, R, other (ICPC-2 chapters)          */
 #define SYF_N_SIZE 7      /* establishment size classes 1-4 ... 250+   */
 #define SYF_N_PIECES 16   /* pieces of the baseline recovery hazard    */
-#define SYF_MAX_KEYS 160
+#define SYF_MAX_KEYS 320
 #define SYF_MAX_FILES 8
 
+#define SYF_N_TEAM 4      /* person-level teams: RPH, CBT, IPS, NAV      */
+#define SYF_N_IA 3        /* IA service levels                         */
+
 enum { SYF_DIAG_L, SYF_DIAG_P, SYF_DIAG_R, SYF_DIAG_OTHER };
+enum { SYF_TEAM_RPH, SYF_TEAM_CBT, SYF_TEAM_IPS, SYF_TEAM_NAV };
+enum { SYF_SOURCE_TRIAGE, SYF_SOURCE_TIER, SYF_SOURCE_WINDOW };
+enum { SYF_QUEUE_FIFO, SYF_QUEUE_PRIORITY, SYF_QUEUE_RANDOM };
+enum { SYF_ALLOC_BIRTHDATE, SYF_ALLOC_INDUSTRY };
+enum { SYF_IA_SELF_SERVICE, SYF_IA_PARTNER, SYF_IA_STRATEGIC };
 enum { SYF_PILOT_NONE, SYF_PILOT_MSYFO, SYF_PILOT_RISK_SCORE };
 enum {
     SYF_DESIGN_NONE,
@@ -61,6 +69,27 @@ extern const char *const syf_age_labels[SYF_N_AGE];
 extern const char *const syf_county_names[SYF_N_COUNTY];
 extern const char *const syf_industry_names[SYF_N_INDUSTRY];
 extern const char *const syf_diag_names[SYF_N_DIAG];
+extern const char *const syf_team_names[SYF_N_TEAM];   /* "rph", "cbt", "ips", "nav" */
+extern const char *const syf_team_professions[SYF_N_TEAM];
+
+/* One person-level team (section team_rph, team_cbt, team_ips, team_nav):
+ * see models/teams.h for how the keys act. */
+typedef struct {
+    double fte, caseload;
+    long in_pilot, start_day;
+    int source;
+    long refer_day, refer_until_day, tier_min, age_min, age_max;
+    double diagnoses[SYF_N_DIAG];
+    double uptake, gp_dependence;
+    long referral_delay_days;
+    int queue;
+    long max_wait_days;
+    double sessions, session_hours;
+    long interval_days;
+    double intake_hours;
+    double hr[SYF_N_DIAG];
+    double half_life_days, wait_weakening_days, cost_per_hour, spillover;
+} syf_team_params;
 /* Left ends (days since spell start) of the baseline hazard pieces. */
 extern const int syf_hazard_knots[SYF_N_PIECES];
 
@@ -86,6 +115,10 @@ typedef struct {
         double employer_size_shares[SYF_N_SIZE];
         double office_sd_hazard, office_sd_incidence;
         double employer_sd_incidence, gp_sd_hazard, gp_sd_grading;
+        double ia_level_shares[SYF_N_IA];
+        double employer_sd_adaptation, gp_cooperation_share, veileder_caseload;
+        int allocation;
+        double industry_allocation_hr;
     } world;
 
     struct {
@@ -139,6 +172,17 @@ typedef struct {
         double message_hours, mapping_hours;
         double score_noise_sd, score_threshold;
     } pilot;
+
+    syf_team_params team[SYF_N_TEAM];
+
+    struct {
+        double fte, employers_per_fte;
+        long in_pilot;
+        double counties[SYF_N_COUNTY], start_days[SYF_N_COUNTY];
+        double levels[SYF_N_IA];
+        long min_size_class;
+        double incidence_rr, hr, hours_per_employer, cost_per_hour;
+    } employer_team;
 
     struct {
         int design;
