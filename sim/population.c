@@ -12,6 +12,7 @@
 #include "syfosim/error.h"
 #include "syfosim/rng.h"
 
+#include <gsl/gsl_cdf.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +30,61 @@ static const int age_hi[SYF_N_AGE] = {19, 24, 29, 34, 39, 44, 49, 54, 59, 64, 69
 static const int size_lo[SYF_N_SIZE] = {1, 5, 10, 20, 50, 100, 250};
 static const int size_hi[SYF_N_SIZE] = {4, 9, 19, 49, 99, 249, 250};
 
+int syf_size_class(size_t employees)
+{
+    int c = 0;
+    while (c + 1 < SYF_N_SIZE && (int)employees >= size_lo[c + 1])
+        c++;
+    return c;
+}
+
+/* Employers followed by the employer team: in each office, those of a served
+ * IA level and size class, strategic partners first, then the largest, up to
+ * round(fte x employers_per_fte). */
+typedef struct {
+    uint32_t e;
+    uint8_t ia;
+    uint32_t size;
+} emp_rank;
+
+static int emp_rank_cmp(const void *pa, const void *pb)
+{
+    const emp_rank *a = pa, *b = pb;
+    if (a->ia != b->ia)
+        return a->ia > b->ia ? -1 : 1;
+    if (a->size != b->size)
+        return a->size > b->size ? -1 : 1;
+    return a->e < b->e ? -1 : a->e > b->e;
+}
+
+static int serve_employers(const syf_scenario *sc, syf_population *p)
+{
+    const double cap_d = sc->employer_team.fte * sc->employer_team.employers_per_fte;
+    if (!(sc->employer_team.fte > 0) || p->n_employer == 0)
+        return SYF_OK;
+    const size_t cap = (size_t)llround(cap_d);
+    emp_rank *r = malloc(p->n_employer * sizeof *r);
+    if (!r)
+        return SYF_ENOMEM;
+    size_t e0 = 0;
+    while (e0 < p->n_employer) {
+        size_t e1 = e0;
+        while (e1 < p->n_employer && p->employer_office[e1] == p->employer_office[e0])
+            e1++;
+        size_t m = 0;
+        for (size_t e = e0; e < e1; e++)
+            if (sc->employer_team.levels[p->employer_ia[e]] > 0.5 &&
+                syf_size_class(p->employer_size[e]) >= sc->employer_team.min_size_class)
+                r[m++] = (emp_rank){(uint32_t)e, p->employer_ia[e], p->employer_size[e]};
+        qsort(r, m, sizeof *r, emp_rank_cmp);
+        for (size_t j = 0; j < m && j < cap; j++)
+            p->employer_served[r[j].e] = 1;
+        e0 = e1;
+    }
+    free(r);
+    return SYF_OK;
+}
+
 void syf_population_free(syf_population *p)
 {
     if (!p)
@@ -41,6 +97,11 @@ void syf_population_free(syf_population *p)
     free(p->employer_size);
     free(p->employer_industry);
     free(p->employer_re_incidence);
+    free(p->employer_ia);
+    free(p->employer_served);
+    free(p->employer_re_hazard);
+    free(p->gp_cooperates);
+    free(p->office_veileders);
     free(p->gp_office);
     free(p->gp_re_hazard);
     free(p->gp_re_grading);
@@ -229,6 +290,8 @@ int syf_population_build(const syf_scenario *sc, uint64_t seed, uint64_t rep,
     ALLOC(p->gp_office, gp_cap);
     ALLOC(p->gp_re_hazard, gp_cap);
     ALLOC(p->gp_re_grading, gp_cap);
+    ALLOC(p->gp_cooperates, gp_cap);
+    ALLOC(p->office_veileders, K);
 
     const double sde = sc->world.employer_sd_incidence, sdg = sc->world.gp_sd_hazard,
                  sdgr = sc->world.gp_sd_grading;
@@ -245,6 +308,7 @@ int syf_population_build(const syf_scenario *sc, uint64_t seed, uint64_t rep,
             p->gp_office[ng] = (uint32_t)o;
             p->gp_re_hazard[ng] = (float)exp(sdg * syf_stream_normal(&s) - 0.5 * sdg * sdg);
             p->gp_re_grading[ng] = (float)(sdgr * syf_stream_normal(&s));
+            p->gp_cooperates[ng] = syf_stream_uniform(&s) < sc->world.gp_cooperation_share;
         }
         /* employers: fill persons in order */
         syf_stream_init(&s, seed, rep, o, SYF_P_EMPLOYER);
@@ -310,6 +374,38 @@ int syf_population_build(const syf_scenario *sc, uint64_t seed, uint64_t rep,
     p->n_employer = ne;
     p->n_gp = ng;
 
+    /* --- employer attributes: IA service level and adaptation capacity --
+     * The level is a threshold of a latent that rises with the size class
+     * (partners are mostly the larger establishments, digest-004 section
+     * 2.4), so the shares hold for an employer of typical size. */
+    ALLOC(p->employer_ia, ne);
+    ALLOC(p->employer_re_hazard, ne);
+    ALLOC(p->employer_served, ne);
+    {
+        const double *ia = sc->world.ia_level_shares;
+        const double t2 = ia[2] > 0 ? gsl_cdf_ugaussian_Qinv(ia[2]) : INFINITY;
+        const double t1 = ia[1] + ia[2] > 0 ? gsl_cdf_ugaussian_Qinv(ia[1] + ia[2]) : INFINITY;
+        const double sda = sc->world.employer_sd_adaptation;
+        for (size_t e = 0; e < ne; e++) {
+            syf_stream_init(&s, seed, rep, e, SYF_P_EMPLOYER_ATTR);
+            const size_t sz = p->employer_size[e];
+            const double zs = (log((double)sz) - 1.2) / 1.1; /* log size, centred (judgement) */
+            const double lat = 0.6 * zs + 0.8 * syf_stream_normal(&s);
+            p->employer_ia[e] = lat > t2 ? SYF_IA_STRATEGIC : lat > t1 ? SYF_IA_PARTNER
+                                                                       : SYF_IA_SELF_SERVICE;
+            p->employer_re_hazard[e] =
+                (float)exp(sda * syf_stream_normal(&s) - 0.5 * sda * sda);
+        }
+    }
+    if (serve_employers(sc, p) != SYF_OK)
+        goto nomem;
+    /* veileder FTE per office: expected concurrent sick-leave cases past the
+     * employer period (about 5 % of the employed at any time) over the caseload */
+    for (size_t o = 0; o < K; o++)
+        p->office_veileders[o] =
+            (float)(0.05 * (double)(p->office_first[o + 1] - p->office_first[o]) /
+                    sc->world.veileder_caseload);
+
     /* --- rates: multipliers normalised to mean 1 over the scenario ------ */
     {
         const double fs = sc->population.female_share;
@@ -333,7 +429,8 @@ int syf_population_build(const syf_scenario *sc, uint64_t seed, uint64_t rep,
             p->hazard_mult[i] = (float)((p->sex[i] ? sc->duration.female_hr : 1.0) *
                                         sc->duration.age_hr[p->age_group[i]] *
                                         p->office_re_hazard[p->office[i]] *
-                                        p->gp_re_hazard[p->gp[i]]);
+                                        p->gp_re_hazard[p->gp[i]] *
+                                        p->employer_re_hazard[p->employer[i]]);
         }
     }
     *out = p;

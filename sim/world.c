@@ -4,6 +4,7 @@
  * control and pilot versions of a person share their randomness.
  */
 #include "syfosim/world.h"
+#include "world_internal.h"
 #include "syfosim/hazard.h"
 #include "syfosim/rng.h"
 #include "syfosim/triage.h"
@@ -14,6 +15,7 @@
 const char *const syf_end_names[5] = {"work", "graded_work", "job_change", "max_reached",
                                       "censored"};
 const char *const syf_after_names[4] = {"", "aap", "work", "other"};
+const char *const syf_service_outcome_names[4] = {"pending", "served", "withdrawn", "expired"};
 
 void syf_world_init(syf_world *w, const syf_scenario *sc, const syf_population *pop,
                     uint64_t seed, uint64_t rep)
@@ -104,12 +106,16 @@ static int draw_grade(syf_stream *s, const double *shares)
     return 60 + 10 * (int)(u * 4); /* 60 .. 90 */
 }
 
-struct hr_event {
-    double t;
-    int what; /* 0 grade on, 1 grade off, 2 activity, 3 mapping */
-};
+/* ---- teams: presence, referral, effect ------------------------------- */
 
-/* Simulate spell k of person i starting on absolute day `start`. */
+int world_has_teams(const syf_scenario *sc)
+{
+    for (int t = 0; t < SYF_N_TEAM; t++)
+        if (sc->team[t].fte > 0)
+            return 1;
+    return 0;
+}
+
 /* Absolute day the pilot starts for person i in world version `arm`. */
 static int32_t pilot_start(const syf_world *w, size_t i, int arm)
 {
@@ -124,15 +130,157 @@ static int32_t pilot_start(const syf_world *w, size_t i, int arm)
     return INT32_MAX;
 }
 
-static void simulate_spell(const syf_world *w, size_t i, size_t k, int32_t start, int arm,
-                           int recurrent_count, syf_spell *sp)
+static int32_t add_days(int32_t a, long d)
+{
+    return a == INT32_MAX ? INT32_MAX : (int32_t)(a + d);
+}
+
+int32_t world_team_open(const syf_world *w, size_t i, int arm, int t)
+{
+    const syf_team_params *tp = &w->sc->team[t];
+    if (!(tp->fte > 0))
+        return INT32_MAX;
+    if (!tp->in_pilot)
+        return (int32_t)tp->start_day;
+    return add_days(pilot_start(w, i, arm), tp->start_day);
+}
+
+int32_t syf_world_employer_open(const syf_world *w, size_t e, int arm)
 {
     const syf_scenario *sc = w->sc;
     const syf_population *pop = w->pop;
+    if (!(sc->employer_team.fte > 0) || !pop->employer_served || !pop->employer_served[e])
+        return INT32_MAX;
+    const uint32_t o = pop->employer_office[e];
+    if (!sc->employer_team.in_pilot) {
+        const int c = pop->office_county[o];
+        if (sc->employer_team.counties[c] < 0.5)
+            return INT32_MAX;
+        return w->obs0 + (int32_t)sc->employer_team.start_days[c];
+    }
+    if (arm == SYF_ARM_ALWAYS)
+        return w->obs0;
+    if (arm != SYF_ARM_ACTUAL || !w->assign || !w->assign->office_start)
+        return INT32_MAX;
+    return w->assign->office_start[o];
+}
+
+double world_service_hours(const syf_scenario *sc, int team, int32_t start, int32_t end)
+{
+    const syf_team_params *tp = &sc->team[team];
+    double held = end > start ? (double)(end - start) : 0.0;
+    double sessions = floor(held / (double)tp->interval_days) + 1.0;
+    if (sessions > tp->sessions)
+        sessions = tp->sessions;
+    return tp->intake_hours + sessions * tp->session_hours;
+}
+
+/* The spell's candidate referrals (before uptake, reach and capacity). */
+static void spell_referrals(const syf_world *w, spell_state *st, int age, int32_t triage_day,
+                            int tier, int triaged)
+{
+    const syf_scenario *sc = w->sc;
+    const syf_spell *sp = &st->sp;
+    const syf_population *pop = w->pop;
+    st->n_ref = 0;
+    for (int t = 0; t < SYF_N_TEAM; t++)
+        st->spill_day[t] = -1;
+    if (!world_has_teams(sc))
+        return;
+    int32_t cand[SYF_N_TEAM];
+    int32_t first = INT32_MAX;
+    for (int t = 0; t < SYF_N_TEAM; t++) {
+        cand[t] = -1;
+        const syf_team_params *tp = &sc->team[t];
+        const int32_t open = world_team_open(w, st->person, st->arm, t);
+        if (open == INT32_MAX)
+            continue;
+        const int32_t open_rel = open - sp->start; /* spell day the team opens */
+        if (tp->spillover > 0) {
+            int32_t d = (int32_t)tp->refer_day > open_rel ? (int32_t)tp->refer_day : open_rel;
+            st->spill_day[t] = d < 0 ? 0 : d;
+        }
+        if (age < tp->age_min || age > tp->age_max || tp->diagnoses[sp->diag] < 0.5)
+            continue;
+        int32_t r;
+        switch (tp->source) {
+        case SYF_SOURCE_TRIAGE:
+            if (st->map_day < 0)
+                continue;
+            r = st->map_day;
+            break;
+        case SYF_SOURCE_TIER:
+            if (!triaged || tier < tp->tier_min)
+                continue;
+            r = triage_day;
+            break;
+        default:
+            r = (int32_t)tp->refer_day;
+        }
+        if (r < open_rel)
+            r = open_rel;
+        if (r > tp->refer_until_day)
+            continue;
+        r += (int32_t)tp->referral_delay_days;
+        cand[t] = r;
+        if (r < first)
+            first = r;
+    }
+    if (first == INT32_MAX)
+        return;
+    /* Draws only for spells that last until a possible referral: before the
+     * first referral no service has started, so the untreated exit decides. */
+    if (st->T < first)
+        return;
+    syf_stream s;
+    syf_stream_init(&s, w->seed, w->rep, st->person, syf_purpose(SYF_P_SERVICE, st->k));
+    const int coop = pop->gp_cooperates ? pop->gp_cooperates[pop->gp[st->person]] : 1;
+    for (int t = 0; t < SYF_N_TEAM; t++) {
+        const double u_take = syf_stream_uniform(&s), u_key = syf_stream_uniform(&s);
+        if (cand[t] < 0)
+            continue;
+        const syf_team_params *tp = &sc->team[t];
+        const double take = tp->uptake * (coop ? 1.0 : 1.0 - tp->gp_dependence);
+        if (!(u_take < take))
+            continue;
+        spell_referral *rf = &st->ref[st->n_ref++];
+        rf->team = (uint8_t)t;
+        rf->day = sp->start + cand[t];
+        switch (tp->queue) {
+        case SYF_QUEUE_PRIORITY: /* highest risk first: the score, else the prognosis */
+            rf->key = -(double)(isnan(sp->score) ? sp->prognosis : sp->score);
+            break;
+        case SYF_QUEUE_RANDOM:
+            rf->key = u_key;
+            break;
+        default:
+            rf->key = (double)rf->day;
+        }
+        /* a referred person does not also get the team's spillover */
+        st->spill_day[t] = -1;
+    }
+}
+
+/* ---- the spell ---------------------------------------------------------- */
+
+void spell_begin(const syf_world *w, size_t i, size_t k, int32_t start, int arm,
+                 int recurrent_count, spell_state *st)
+{
+    const syf_scenario *sc = w->sc;
+    const syf_population *pop = w->pop;
+    syf_spell *sp = &st->sp;
     syf_stream s;
     syf_stream_init(&s, w->seed, w->rep, i, syf_purpose(SYF_P_SPELL, k));
     const int age = pop->age[i] + (int)((start - w->obs0) / 365);
     const int female = pop->sex[i];
+    st->person = i;
+    st->k = k;
+    st->arm = arm;
+    st->n_ref = st->n_svc = 0;
+    for (int t = 0; t < SYF_N_TEAM; t++)
+        st->spill_day[t] = -1;
+    st->map_day = st->checkpoint_day = -1;
+    st->pilot = 0;
 
     sp->start = start;
     sp->flags = 0;
@@ -179,37 +327,48 @@ static void simulate_spell(const syf_world *w, size_t i, size_t k, int32_t start
     }
 
     /* 4. the remaining draws, always made, in a fixed order */
-    const double E = syf_stream_exp(&s);
-    const double u_job = syf_stream_uniform(&s);
-    const double u_after = syf_stream_uniform(&s);
-    const double u_dm2 = syf_stream_uniform(&s);
+    st->E = syf_stream_exp(&s);
+    st->u_job = syf_stream_uniform(&s);
+    st->u_after = syf_stream_uniform(&s);
+    st->u_dm2 = syf_stream_uniform(&s);
     /* The person's own prognosis: the untreated duration index, i.e. the
      * latent prognosis and the spell's exit draw together (standardised).
      * People predict their own duration well (digest-003 L289, L434), so
      * the self-reports read this, with noise (pilot.self_noise_sd). */
     const double sz = sc->duration.prognosis_sd;
-    sp->prognosis = (float)((sz * z + log(E) + 0.5772156649) / sqrt(sz * sz + 1.6449340668));
+    sp->prognosis =
+        (float)((sz * z + log(st->E) + 0.5772156649) / sqrt(sz * sz + 1.6449340668));
     sp->score = NAN;
 
     /* 5. Does the spell reach the gate, the first day on which the pilot or
      * the status-quo activity check can change anything?  Before it the
-     * hazard depends on grading only, so this is known without the pilot's
-     * draws; the spells that end earlier (most of them) make none. */
-    const double m0 = pop->hazard_mult[i] * sc->duration.diagnosis_hr[sp->diag] *
-                      exp(-sc->duration.prognosis_sd * z);
-    const double m_first = m0 * (sp->graded_from == 0 ? sc->grading.hr : 1.0);
+     * hazard depends on grading (and the employer team) only, so this is
+     * known without the pilot's draws; the spells that end earlier (most of
+     * them) make none. */
+    st->m0 = pop->hazard_mult[i] * sc->duration.diagnosis_hr[sp->diag] *
+             exp(-sc->duration.prognosis_sd * z);
+    st->emp_day = -1;
+    if (sc->employer_team.fte > 0) {
+        const int32_t eo = syf_world_employer_open(w, pop->employer[i], arm);
+        if (eo != INT32_MAX)
+            st->emp_day = eo - start < 0 ? 0 : eo - start;
+    }
     const int32_t triage_day = (int32_t)sc->pilot.triage_day;
     const int32_t gate = triage_day < sc->regime.activity_day ? triage_day
                                                               : (int32_t)sc->regime.activity_day;
-    syf_hr_change gchg[2];
-    size_t ng = 0;
-    if (sp->graded_from > 0)
-        gchg[ng++] = (syf_hr_change){sp->graded_from, m0 * sc->grading.hr};
-    if (sp->graded_from >= 0 && sp->graded_to != INT32_MAX)
-        gchg[ng++] = (syf_hr_change){sp->graded_to, m0};
-    const int reaches = E >= syf_hazard_cumulative(sc->duration.baseline_hazard,
-                                                   syf_hazard_knots, SYF_N_PIECES, m_first,
-                                                   gchg, ng, gate);
+    st->pilot = 0;
+    st->map_day = st->checkpoint_day = -1;
+    st->eff_hr = sc->pilot.effect_hr *
+                 (sc->world.allocation == SYF_ALLOC_INDUSTRY ? sc->world.industry_allocation_hr
+                                                             : 1.0);
+    /* the maximum */
+    const int32_t max_abs = nth_weekday(w, start + (int32_t)sc->regime.employer_days,
+                                        (int32_t)sc->regime.max_paid_days);
+    st->dmax = max_abs - start + 1;
+    /* untreated exit before the gate: grading and the employer team only */
+    st->pilot = 0;
+    spell_exit(w, st); /* no pilot, no activity check before the gate matters */
+    const int reaches = st->T >= gate;
 
     /* 6. pilot: is this spell's triage day inside the window, on or after
      * the pilot started for this person, and is the pilot delivered?  Its
@@ -219,7 +378,7 @@ static void simulate_spell(const syf_world *w, size_t i, size_t k, int32_t start
     const int32_t from = pilot_start(w, i, arm), t_abs = start + triage_day;
     int pilot = reaches && sc->pilot.type != SYF_PILOT_NONE && from != INT32_MAX &&
                 t_abs >= w->obs0 && t_abs >= from && t_abs < w->obs1;
-    int32_t map_day = -1, checkpoint_day = -1;
+    int tier = 0;
     if (reaches) {
         syf_stream ts;
         syf_stream_init(&ts, w->seed, w->rep, i, syf_purpose(SYF_P_TRIAGE, k));
@@ -254,55 +413,152 @@ static void simulate_spell(const syf_world *w, size_t i, size_t k, int32_t start
                 sp->flags |= SYF_SF_EXCLUDED;
             if (tr.responded)
                 sp->flags |= SYF_SF_RESPONDED;
-            if (tr.mapped)
-                map_day = triage_day + (int32_t)sc->pilot.mapping_delay_days;
-            else if (tr.checkpoint >= 0) {
-                checkpoint_day = (int32_t)sc->pilot.checkpoint_days[tr.checkpoint];
-                if (checkpoint_day < triage_day)
-                    checkpoint_day = triage_day;
-                map_day = checkpoint_day + (int32_t)sc->pilot.mapping_delay_days;
+            if (tr.mapped) {
+                st->map_day = triage_day + (int32_t)sc->pilot.mapping_delay_days;
+                tier = 2;
+            } else if (tr.checkpoint >= 0) {
+                int32_t cd = (int32_t)sc->pilot.checkpoint_days[tr.checkpoint];
+                if (cd < triage_day)
+                    cd = triage_day;
+                st->checkpoint_day = cd;
+                st->map_day = cd + (int32_t)sc->pilot.mapping_delay_days;
+                tier = 1;
             }
         }
     }
+    st->pilot = pilot;
 
-    /* 7. hazard multiplier schedule */
-    double grade_f = 1.0, act_f = 1.0, eff_f = 1.0;
-    struct hr_event ev[4];
+    /* 7. exit with the pilot and the status-quo regime, no services yet */
+    spell_exit(w, st);
+    spell_referrals(w, st, age, triage_day, tier, pilot && !(sp->flags & SYF_SF_EXCLUDED));
+}
+
+/* A multiplier factor that changes at spell day t. */
+typedef struct {
+    double t;
+    int f;      /* factor index */
+    double val; /* its value from t on */
+} factor_ev;
+
+enum { F_GRADE, F_ACT, F_MAP, F_EMP, F_SPILL0, F_SVC0 = F_SPILL0 + SYF_N_TEAM,
+       F_N = F_SVC0 + SYF_N_TEAM };
+#define MAX_FEV 160
+
+static int fev_cmp(const void *a, const void *b)
+{
+    const factor_ev *x = a, *y = b;
+    if (x->t != y->t)
+        return x->t < y->t ? -1 : 1;
+    return x->f - y->f;
+}
+
+double spell_exit(const syf_world *w, spell_state *st)
+{
+    const syf_scenario *sc = w->sc;
+    const syf_spell *sp = &st->sp;
+    factor_ev ev[MAX_FEV];
     int nev = 0;
-    if (sp->graded_from > 0)
-        ev[nev++] = (struct hr_event){sp->graded_from, 0};
-    else if (sp->graded_from == 0)
-        grade_f = sc->grading.hr;
+    double fac[F_N];
+    for (int f = 0; f < F_N; f++)
+        fac[f] = 1.0;
+    const double ghr = sc->grading.hr;
+    if (sp->graded_from == 0)
+        fac[F_GRADE] = ghr;
+    else if (sp->graded_from > 0)
+        ev[nev++] = (factor_ev){sp->graded_from, F_GRADE, ghr};
     if (sp->graded_from >= 0 && sp->graded_to != INT32_MAX)
-        ev[nev++] = (struct hr_event){sp->graded_to, 1};
-    if (!pilot)
-        ev[nev++] = (struct hr_event){(double)sc->regime.activity_day, 2};
-    if (map_day >= 0)
-        ev[nev++] = (struct hr_event){map_day, 3};
-    for (int a = 1; a < nev; a++) /* insertion sort, at most 4 */
-        for (int b = a; b > 0 && ev[b].t < ev[b - 1].t; b--) {
-            struct hr_event tmp = ev[b];
-            ev[b] = ev[b - 1];
-            ev[b - 1] = tmp;
+        ev[nev++] = (factor_ev){sp->graded_to, F_GRADE, 1.0};
+    if (!st->pilot)
+        ev[nev++] = (factor_ev){(double)sc->regime.activity_day, F_ACT, sc->regime.activity_hr};
+    if (st->map_day >= 0)
+        ev[nev++] = (factor_ev){st->map_day, F_MAP, st->eff_hr};
+    if (st->emp_day >= 0)
+        ev[nev++] = (factor_ev){st->emp_day, F_EMP, sc->employer_team.hr};
+    for (int t = 0; t < SYF_N_TEAM; t++)
+        if (st->spill_day[t] >= 0) {
+            const double lhr = sc->team[t].spillover * log(sc->team[t].hr[sp->diag]);
+            ev[nev++] = (factor_ev){st->spill_day[t], F_SPILL0 + t, exp(lhr)};
         }
-    syf_hr_change chg[4];
-    for (int a = 0; a < nev; a++) {
-        switch (ev[a].what) {
-        case 0: grade_f = sc->grading.hr; break;
-        case 1: grade_f = 1.0; break;
-        case 2: act_f = sc->regime.activity_hr; break;
-        default: eff_f = sc->pilot.effect_hr; break;
+    for (int j = 0; j < st->n_svc; j++) {
+        const spell_service *sv = &st->svc[j];
+        const syf_team_params *tp = &sc->team[sv->team];
+        double lhr = log(tp->hr[sp->diag]);
+        if (tp->wait_weakening_days > 0)
+            lhr *= exp(-(double)(sv->start - sv->referred) / tp->wait_weakening_days);
+        const double t0 = (double)(sv->start - sp->start);
+        const int f = F_SVC0 + sv->team;
+        ev[nev++] = (factor_ev){t0, f, exp(lhr)};
+        if (tp->half_life_days > 0 && lhr != 0.0) {
+            /* the log HR halves every half_life_days: steps of a quarter
+             * half-life (at least a week), each at the value of its midpoint,
+             * until the effect is under 1 % of its size or the spell's maximum */
+            double step = tp->half_life_days / 4.0;
+            if (step < 7.0)
+                step = 7.0;
+            for (int q = 1; nev < MAX_FEV - 1; q++) {
+                const double tq = t0 + q * step;
+                if (tq >= st->dmax)
+                    break;
+                const double decay = exp2(-(q + 0.5) * step / tp->half_life_days);
+                if (decay < 0.01) {
+                    ev[nev++] = (factor_ev){tq, f, 1.0};
+                    break;
+                }
+                ev[nev++] = (factor_ev){tq, f, exp(lhr * decay)};
+            }
         }
-        chg[a].t = ev[a].t;
-        chg[a].mult = m0 * grade_f * act_f * eff_f;
     }
+    qsort(ev, (size_t)nev, sizeof ev[0], fev_cmp);
+    syf_hr_change chg[MAX_FEV];
+    size_t nchg = 0;
+    double m_first = 0.0;
+    int started = 0;
+    for (int a = 0; a <= nev; a++) {
+        /* apply every change at this time, then emit one change point */
+        if (a < nev && ev[a].t <= 0.0) {
+            fac[ev[a].f] = ev[a].val;
+            continue;
+        }
+        if (!started) {
+            double m = st->m0;
+            for (int f = 0; f < F_N; f++)
+                m *= fac[f];
+            m_first = m;
+            started = 1;
+        }
+        if (a == nev)
+            break;
+        fac[ev[a].f] = ev[a].val;
+        while (a + 1 < nev && ev[a + 1].t == ev[a].t) {
+            a++;
+            fac[ev[a].f] = ev[a].val;
+        }
+        double m = st->m0;
+        for (int f = 0; f < F_N; f++)
+            m *= fac[f];
+        chg[nchg].t = ev[a].t;
+        chg[nchg].mult = m;
+        nchg++;
+    }
+    st->T = syf_hazard_exit_time(sc->duration.baseline_hazard, syf_hazard_knots, SYF_N_PIECES,
+                                 m_first, chg, nchg, st->E, (double)st->dmax);
+    return st->T;
+}
 
-    /* 8. exit time, the maximum and censoring */
-    const int32_t max_abs = nth_weekday(w, start + (int32_t)sc->regime.employer_days,
-                                        (int32_t)sc->regime.max_paid_days);
-    const int32_t dmax = max_abs - start + 1; /* spell days at the maximum */
-    const double T = syf_hazard_exit_time(sc->duration.baseline_hazard, syf_hazard_knots,
-                                          SYF_N_PIECES, m_first, chg, (size_t)nev, E, dmax);
+int32_t spell_exit_day(const syf_world *w, const spell_state *st)
+{
+    int32_t days = st->T >= st->dmax ? st->dmax : (int32_t)floor(st->T) + 1;
+    int32_t d = st->sp.start + days;
+    return d > w->end ? w->end : d;
+}
+
+void spell_finish(const syf_world *w, spell_state *st)
+{
+    const syf_scenario *sc = w->sc;
+    syf_spell *sp = &st->sp;
+    const int32_t triage_day = (int32_t)sc->pilot.triage_day;
+    const double T = st->T;
+    const int32_t dmax = st->dmax;
     int32_t days;
     if (T >= dmax) {
         days = dmax;
@@ -310,13 +566,13 @@ static void simulate_spell(const syf_world *w, size_t i, size_t k, int32_t start
     } else {
         days = (int32_t)floor(T) + 1;
         int graded_at_end = syf_spell_grade_on(sp, days - 1) < 100;
-        if (days > sc->regime.employer_days && u_job < sc->duration.job_change_share)
+        if (days > sc->regime.employer_days && st->u_job < sc->duration.job_change_share)
             sp->reason = SYF_END_JOB_CHANGE;
         else
             sp->reason = graded_at_end ? SYF_END_GRADED_WORK : SYF_END_WORK;
     }
-    if (start + days > w->end) {
-        days = w->end - start;
+    if (sp->start + days > w->end) {
+        days = w->end - sp->start;
         sp->reason = SYF_END_CENSORED;
     }
     sp->days = days;
@@ -326,24 +582,24 @@ static void simulate_spell(const syf_world *w, size_t i, size_t k, int32_t start
     }
     if (sp->reason == SYF_END_MAX) {
         const double *sh = sc->regime.after_max_shares;
-        const double u = u_after * (sh[0] + sh[1] + sh[2]);
+        const double u = st->u_after * (sh[0] + sh[1] + sh[2]);
         sp->after_max = u < sh[0]           ? SYF_AFTER_AAP
                         : u < sh[0] + sh[1] ? SYF_AFTER_WORK
                                             : SYF_AFTER_OTHER;
     }
 
-    /* 9. what happened while the spell lasted */
-    if (pilot && days > triage_day)
+    /* what happened while the spell lasted */
+    if (st->pilot && days > triage_day)
         sp->flags |= SYF_SF_TRIAGED;
-    if (!pilot && days > sc->regime.activity_day)
+    if (!st->pilot && days > sc->regime.activity_day)
         sp->flags |= SYF_SF_ACTIVITY;
-    if (map_day >= 0 && days > map_day) {
+    if (st->map_day >= 0 && days > st->map_day) {
         sp->flags |= SYF_SF_MAPPED;
-        sp->map_day = map_day;
-        if (checkpoint_day >= 0)
+        sp->map_day = st->map_day;
+        if (st->checkpoint_day >= 0)
             sp->flags |= SYF_SF_CHECKPOINT;
     }
-    if (days > sc->regime.dm2_day && u_dm2 < sc->regime.dm2_share)
+    if (days > sc->regime.dm2_day && st->u_dm2 < sc->regime.dm2_share)
         sp->flags |= SYF_SF_DM2;
     if (!(sp->flags & SYF_SF_TRIAGED)) { /* answers only exist if the message went out */
         sp->q1 = sp->q2 = sp->q3 = -1;
@@ -352,61 +608,178 @@ static void simulate_spell(const syf_world *w, size_t i, size_t k, int32_t start
     }
 }
 
-size_t syf_world_person(const syf_world *w, size_t i, int arm, syf_spell *buf, size_t cap,
-                        int32_t *exited)
+/* ---- onsets ------------------------------------------------------------- */
+
+int32_t world_next_onset(const syf_world *w, size_t i, size_t k, int32_t t, int after_return,
+                         int arm)
 {
     const syf_scenario *sc = w->sc;
     const double rate = w->pop->onset_rate[i];
     const double boost = sc->incidence.recurrence_rr;
     const double R = (double)sc->incidence.recurrence_days;
-    const int32_t lookback = (int32_t)sc->pilot.recurrent_lookback_days;
+    syf_stream s;
+    syf_stream_init(&s, w->seed, w->rep, i, syf_purpose(SYF_P_ONSET, k));
+    double E = syf_stream_exp(&s);
+    /* the rate is piecewise constant in time since t: boosted for R days
+     * after a return; times the employer team's rate ratio from its start */
+    double brk[2];
+    int nb = 0;
+    double emp_from = INFINITY, emp_rr = 1.0;
+    if (sc->employer_team.fte > 0 && sc->employer_team.incidence_rr != 1.0) {
+        const int32_t eo = syf_world_employer_open(w, w->pop->employer[i], arm);
+        if (eo != INT32_MAX) {
+            emp_from = (double)(eo - t) > 0 ? (double)(eo - t) : 0.0;
+            emp_rr = sc->employer_team.incidence_rr;
+        }
+    }
+    if (after_return)
+        brk[nb++] = R;
+    if (emp_from > 0 && emp_from < INFINITY)
+        brk[nb++] = emp_from;
+    if (nb == 2 && brk[1] < brk[0]) {
+        double x = brk[0];
+        brk[0] = brk[1];
+        brk[1] = x;
+    }
+    double a = 0.0, H = 0.0;
+    for (int b = 0; b <= nb; b++) {
+        const double mid = a;
+        double r = rate * (after_return && mid < R ? boost : 1.0) * (mid >= emp_from ? emp_rr : 1.0);
+        const double end = b < nb ? brk[b] : INFINITY;
+        if (r > 0 && H + r * (end - a) >= E) {
+            const double wait = a + (E - H) / r;
+            return wait < (double)(w->end - t) ? t + (int32_t)floor(wait) : w->end;
+        }
+        if (end == INFINITY)
+            break;
+        H += r * (end - a);
+        a = end;
+    }
+    return w->end;
+}
+
+/* ---- a person's history ------------------------------------------------- */
+
+int world_recurrent_count(const syf_world *w, const syf_spell *sp, size_t n, int32_t start)
+{
+    const int32_t lookback = (int32_t)w->sc->pilot.recurrent_lookback_days;
+    int recurrent = 0;
+    for (size_t j = n; j-- > 0;) {
+        if (sp[j].start < start - lookback)
+            break;
+        recurrent++;
+    }
+    return recurrent;
+}
+
+int world_after_spell(const syf_world *w, const syf_spell *sp, int32_t *t, int *after_return,
+                      int32_t *exited)
+{
+    if (sp->reason == SYF_END_CENSORED)
+        return 0;
+    *t = sp->start + sp->days;
+    *after_return = 1;
+    if (sp->reason == SYF_END_MAX) {
+        if (sp->after_max != SYF_AFTER_WORK) {
+            if (exited)
+                *exited = *t;
+            return 0;
+        }
+        *t += (int32_t)w->sc->regime.requalify_days;
+        *after_return = 0;
+    }
+    return 1;
+}
+
+/* ---- a person without waiting lists ------------------------------------- */
+
+/* Start every referral at once, in referral order, if the person is still
+ * sick then (no capacity limit). */
+static void serve_uncongested(const syf_world *w, spell_state *st, syf_service *sv,
+                              size_t *nsv, size_t svcap)
+{
+    /* referral order: by day, then team */
+    int order[SYF_N_TEAM];
+    for (int a = 0; a < st->n_ref; a++)
+        order[a] = a;
+    for (int a = 1; a < st->n_ref; a++)
+        for (int b = a; b > 0 && st->ref[order[b]].day < st->ref[order[b - 1]].day; b--) {
+            int x = order[b];
+            order[b] = order[b - 1];
+            order[b - 1] = x;
+        }
+    int32_t svc_rec[SYF_N_TEAM];
+    for (int a = 0; a < st->n_ref; a++) {
+        const spell_referral *rf = &st->ref[order[a]];
+        if (spell_exit_day(w, st) <= rf->day || rf->day >= w->end)
+            continue; /* back at work before the referral */
+        st->svc[st->n_svc++] = (spell_service){rf->team, rf->day, rf->day};
+        spell_exit(w, st);
+        svc_rec[st->n_svc - 1] = -1;
+        if (sv && *nsv < svcap) {
+            svc_rec[st->n_svc - 1] = (int32_t)*nsv;
+            syf_service *r = &sv[(*nsv)++];
+            r->person = (uint32_t)st->person;
+            r->spell = (uint16_t)st->k;
+            r->team = rf->team;
+            r->outcome = SYF_SVC_SERVED;
+            r->referred = rf->day;
+            r->left = rf->day;
+        }
+    }
+    const int32_t back = spell_exit_day(w, st);
+    for (int j = 0; j < st->n_svc; j++) {
+        if (svc_rec[j] < 0)
+            continue;
+        syf_service *r = &sv[svc_rec[j]];
+        const syf_team_params *tp = &w->sc->team[r->team];
+        int32_t end = r->left + (int32_t)ceil(tp->sessions * (double)tp->interval_days);
+        if (end > back)
+            end = back;
+        r->end = end;
+        r->hours = (float)world_service_hours(w->sc, r->team, r->left, end);
+    }
+}
+
+size_t syf_world_person_services(const syf_world *w, size_t i, int arm, syf_spell *buf,
+                                 size_t cap, int32_t *exited, syf_service *sv, size_t svcap,
+                                 size_t *n_services)
+{
+    const syf_scenario *sc = w->sc;
     int32_t t = 0; /* at risk from this day */
     int after_return = 0, recruited = 0;
     const int32_t tday = (int32_t)sc->pilot.triage_day;
-    size_t n = 0;
+    size_t n = 0, nsv = 0;
     if (exited)
         *exited = INT32_MAX;
+    spell_state st;
     for (size_t k = 0; n < cap; k++) {
-        syf_stream s;
-        syf_stream_init(&s, w->seed, w->rep, i, syf_purpose(SYF_P_ONSET, k));
-        double E = syf_stream_exp(&s), wait;
-        if (after_return && E < rate * boost * R)
-            wait = E / (rate * boost);
-        else if (after_return)
-            wait = R + (E - rate * boost * R) / rate;
-        else
-            wait = E / rate;
-        if (!(wait < (double)(w->end - t)))
+        int32_t start = world_next_onset(w, i, k, t, after_return, arm);
+        if (start >= w->end)
             break;
-        int32_t start = t + (int32_t)floor(wait);
         /* trial-only mode: a person not recruited by now can no longer be
          * (their next triage day falls after the window) -- nothing later
          * in their history can matter to the trial */
         if (w->trial_only && !recruited && start + tday >= w->obs1)
             break;
-        int recurrent = 0;
-        for (size_t j = n; j-- > 0;) {
-            if (buf[j].start < start - lookback)
-                break;
-            recurrent++;
-        }
+        spell_begin(w, i, k, start, arm, world_recurrent_count(w, buf, n, start), &st);
+        if (st.n_ref)
+            serve_uncongested(w, &st, sv, &nsv, svcap);
+        spell_finish(w, &st);
         syf_spell *sp = &buf[n++];
-        simulate_spell(w, i, k, start, arm, recurrent, sp);
+        *sp = st.sp;
         if (start + tday >= w->obs0 && start + tday < w->obs1 && sp->days > tday)
             recruited = 1;
-        if (sp->reason == SYF_END_CENSORED)
+        if (!world_after_spell(w, sp, &t, &after_return, exited))
             break;
-        t = start + sp->days;
-        after_return = 1;
-        if (sp->reason == SYF_END_MAX) {
-            if (sp->after_max != SYF_AFTER_WORK) {
-                if (exited)
-                    *exited = t;
-                break;
-            }
-            t += (int32_t)sc->regime.requalify_days;
-            after_return = 0;
-        }
     }
+    if (n_services)
+        *n_services = nsv;
     return n;
+}
+
+size_t syf_world_person(const syf_world *w, size_t i, int arm, syf_spell *buf, size_t cap,
+                        int32_t *exited)
+{
+    return syf_world_person_services(w, i, arm, buf, cap, exited, NULL, 0, NULL);
 }

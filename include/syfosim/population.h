@@ -28,11 +28,21 @@ typedef struct {
     uint32_t *employer_size;
     uint8_t *employer_industry;
     float *employer_re_incidence;
+    uint8_t *employer_ia;         /* IA service level (SYF_IA_*) */
+    uint8_t *employer_served;     /* 1: followed by the office's employer team where and
+                                     when that team runs (employer_team.*) */
+    float *employer_re_hazard;    /* adaptation capacity / follow-up-plan quality, on the
+                                     recovery hazard of its employees' spells */
 
     /* GPs */
     size_t n_gp;
     uint32_t *gp_office;
     float *gp_re_hazard, *gp_re_grading;
+    uint8_t *gp_cooperates;       /* 1: exchanges information with NAV (consent-based) */
+
+    /* offices (derived) */
+    float *office_veileders;      /* veileder FTE: expected concurrent follow-up cases over
+                                     world.veileder_caseload */
 
     /* persons */
     size_t n;
@@ -45,6 +55,9 @@ typedef struct {
     float *onset_rate; /* spells per day at risk, all multipliers applied */
     float *hazard_mult;/* person-level recovery hazard multiplier */
 } syf_population;
+
+/* Establishment size class (0 = 1-4 employees ... 6 = 250+) of a size. */
+int syf_size_class(size_t employees);
 
 int syf_population_build(const syf_scenario *sc, uint64_t seed, uint64_t rep,
                          syf_population **out);

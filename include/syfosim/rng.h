@@ -46,7 +46,9 @@ enum {
     SYF_P_SPELL = 6,
     SYF_P_TRIAGE = 7,
     SYF_P_DESIGN = 8,
-    SYF_P_LAYOUT = 9
+    SYF_P_LAYOUT = 9,
+    SYF_P_SERVICE = 10,      /* a spell's team referrals (sub-stream: spell number) */
+    SYF_P_EMPLOYER_ATTR = 11 /* an employer's IA level and adaptation capacity */
 };
 
 static inline uint64_t syf_purpose(uint64_t base, uint64_t sub)
@@ -76,8 +78,9 @@ static inline double syf_stream_uniform(syf_stream *s)
 /* Exponential with mean 1 by inversion. */
 static inline double syf_stream_exp(syf_stream *s) { return -log(syf_stream_uniform(s)); }
 
-/* Standard normal by inversion of one uniform: Wichura's AS 241, evaluated
- * exactly as gsl_cdf_ugaussian_Pinv does (bit-identical, tested), inline. */
+/* Standard normal by inversion of one uniform: Wichura's AS 241 with the
+ * operations of gsl_cdf_ugaussian_Pinv in the same order (bit-identical,
+ * tested), unrolled and without the call into the shared library. */
 double syf_stream_normal(syf_stream *s);
 /* The inverse normal CDF behind syf_stream_normal (0 < p < 1). */
 double syf_normal_quantile(double p);

@@ -55,6 +55,22 @@ typedef struct {
     float score;     /* risk score: prognosis + noise (pilot.score_noise_sd) */
 } syf_spell;
 
+/* A referral to a person-level team (scenario sections team_rph, ...). */
+enum { SYF_SVC_PENDING, SYF_SVC_SERVED, SYF_SVC_WITHDRAWN, SYF_SVC_EXPIRED };
+extern const char *const syf_service_outcome_names[4];
+typedef struct {
+    uint32_t person;
+    uint16_t spell;   /* the person's spell number (onset stream index) */
+    uint8_t team;     /* SYF_TEAM_* */
+    uint8_t outcome;  /* SYF_SVC_SERVED, _WITHDRAWN (back at work while waiting) or
+                         _EXPIRED (waited team.max_wait_days) */
+    int32_t referred; /* absolute day the person joined the waiting list */
+    int32_t left;     /* absolute day they left it: service start, return or expiry */
+    int32_t end;      /* served: absolute day the service ended (dose given or spell
+                         over); otherwise -1 */
+    float hours;      /* staff hours delivered (served only) */
+} syf_service;
+
 /* Who gets the pilot, and from when (built by the trial design). */
 typedef struct {
     const int32_t *office_start;   /* per office: absolute day the pilot starts there,
@@ -94,6 +110,17 @@ enum {
  * whose triage day falls in the window on or after the pilot's start. */
 size_t syf_world_person(const syf_world *w, size_t i, int arm, syf_spell *buf, size_t cap,
                         int32_t *exited);
+
+/* The same, also writing the person's team services (at most svcap) into
+ * sv.  A person simulated alone meets no waiting lists: every referral
+ * starts on its day (use syf_office_run for an office with capacity). */
+size_t syf_world_person_services(const syf_world *w, size_t i, int arm, syf_spell *buf,
+                                 size_t cap, int32_t *exited, syf_service *sv, size_t svcap,
+                                 size_t *n_services);
+
+/* Absolute day employer e's employees start getting the employer team's
+ * effects in world version arm (INT32_MAX = never). */
+int32_t syf_world_employer_open(const syf_world *w, size_t e, int arm);
 
 /* Grade-weighted weekdays of the spell inside absolute days [a, b);
  * with `paid`, only NAV-paid days (after the employer period). */

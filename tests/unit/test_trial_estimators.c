@@ -226,8 +226,10 @@ static void test_did_cs_stepped_wedge(void **state)
     assert_true(o.estimand < -1.0);
     assert_near(d.estimand, o.estimand, 0);
     assert_near(c.estimand, o.estimand, 0);
-    assert_true(d.estimate < 0 && d.df > 0 && d.std_error > 0);
-    assert_true(c.estimate < 0 && isnan(c.df) && c.std_error > 0);
+    /* each estimate within 3 of its SEs of the SATE (a single replication:
+     * the sign alone is not guaranteed with 8 offices) */
+    assert_true(d.df > 0 && d.std_error > 0 && fabs(d.estimate - d.estimand) < 3 * d.std_error);
+    assert_true(isnan(c.df) && c.std_error > 0 && fabs(c.estimate - c.estimand) < 3 * c.std_error);
     assert_int_equal(d.clusters, 8);
     assert_int_equal(c.clusters, 8);
     assert_int_equal(d.n, o.n);
