@@ -12,6 +12,7 @@
 #include "syfosim/ipw.h"
 #include "syfosim/lmm.h"
 #include "syfosim/logit.h"
+#include "syfosim/office.h"
 #include "syfosim/rng.h"
 #include "syfosim/sitepanel.h"
 #include "syfosim/wildboot.h"
@@ -182,51 +183,150 @@ static int office_characteristics(const syf_world *w, syf_trial_data *td)
     return SYF_OK;
 }
 
-int syf_trial_collect(const syf_world *w, const syf_design *design, syf_trial_data *td,
-                      syf_person_fn fn, void *ctx)
+/* ---- the trial population ------------------------------------------------ */
+
+/* Append person i's row (observed world) if they are recruited.  Returns
+ * the row, -1 if not recruited, -2 on failure. */
+static long add_row(const syf_world *w, const syf_design *design, syf_trial_data *td, size_t i,
+                    const syf_spell *buf, size_t n, int32_t exited)
+{
+    const syf_scenario *sc = w->sc;
+    const int32_t tday = (int32_t)sc->pilot.triage_day;
+    const uint32_t o = w->pop->office[i];
+    long k = find_index(w, buf, n);
+    if (k < 0)
+        return -1;
+    if (td->n == td->cap && td_grow(td) != SYF_OK)
+        return -2;
+    const int32_t s0 = buf[k].start, t_abs = s0 + tday;
+    const int rd = sc->trial.design == SYF_DESIGN_RD;
+    int z;
+    if (rd) /* treated = mapped by the threshold rule */
+        z = (buf[k].flags & SYF_SF_PILOT) && !(buf[k].flags & SYF_SF_EXCLUDED) &&
+            buf[k].score >= sc->pilot.score_threshold;
+    else if (design->person_treated)
+        z = design->person_treated[i];
+    else
+        z = syf_design_office_on(design, o, t_abs);
+    /* rd: only persons the rule applies to (not excluded) are analysed */
+    int keep = !rd || ((buf[k].flags & SYF_SF_PILOT) && !(buf[k].flags & SYF_SF_EXCLUDED));
+    if (z && design->office_start && !design->person_treated &&
+        t_abs < design->office_start[o] + (int32_t)sc->trial.transition_days)
+        keep = 0;
+    size_t j = td->n++;
+    td->person[j] = (uint32_t)i;
+    td->office[j] = o;
+    td->arm[j] = (uint8_t)z;
+    td->keep[j] = (uint8_t)keep;
+    td->consent[j] = 1;
+    int32_t per = 0;
+    if (design->period_days > 0) { /* the window's last days join the last period */
+        per = (t_abs - w->obs0) / design->period_days;
+        if (per > (int32_t)sc->trial.periods - 1)
+            per = (int32_t)sc->trial.periods - 1;
+    }
+    td->period[j] = (int16_t)per;
+    td->group[j] = design->office_group[o];
+    td->index_start[j] = s0;
+    td->index_days[j] = buf[k].days;
+    td->index_event[j] = buf[k].reason != SYF_END_CENSORED;
+    td->prognosis[j] = buf[k].prognosis;
+    td->score[j] = buf[k].score;
+    td->y[j] = syf_trial_outcome(w, buf, n, exited, s0);
+    return (long)j;
+}
+
+/* Row j in version v (0 NEVER, 1 ALWAYS) of the world. */
+static int set_version(const syf_world *w, syf_trial_data *td, size_t j, int v,
+                       const syf_spell *buf, size_t n, int32_t exited, int queues)
+{
+    long kc = find_index(w, buf, n);
+    if (kc < 0 || buf[kc].start != td->index_start[j]) {
+        if (!queues)
+            return syf_error_set(SYF_ERUNTIME,
+                                 "internal error: trial population differs between versions of "
+                                 "the world (person %u)",
+                                 (unsigned)td->person[j]);
+        /* Waiting lists let the pilot reach a participant's history before
+         * recruitment (a status-quo team's queue shortens when pilot teams
+         * take people off it); the participant stays defined by the observed
+         * world, and the outcome is measured from the same day. */
+        kc = -1;
+        for (size_t k = 0; k < n; k++)
+            if (buf[k].start <= td->index_start[j] &&
+                td->index_start[j] < buf[k].start + buf[k].days)
+                kc = (long)k;
+    }
+    const double y = syf_trial_outcome(w, buf, n, exited, td->index_start[j]);
+    const int32_t days = kc >= 0 ? buf[kc].days - (td->index_start[j] - buf[kc].start) : 0;
+    const uint8_t ev = kc < 0 || buf[kc].reason != SYF_END_CENSORED;
+    if (v) {
+        td->y1[j] = y;
+        td->index_days1[j] = days;
+        td->index_event1[j] = ev;
+    } else {
+        td->y0[j] = y;
+        td->index_days0[j] = days;
+        td->index_event0[j] = ev;
+    }
+    return SYF_OK;
+}
+
+static void copy_observed(syf_trial_data *td, size_t j, int v)
+{
+    if (v) {
+        td->y1[j] = td->y[j];
+        td->index_days1[j] = td->index_days[j];
+        td->index_event1[j] = td->index_event[j];
+    } else {
+        td->y0[j] = td->y[j];
+        td->index_days0[j] = td->index_days[j];
+        td->index_event0[j] = td->index_event[j];
+    }
+}
+
+static int person_ever(const syf_design *design, int has_design, size_t i, uint32_t o)
+{
+    if (!has_design)
+        return 0;
+    return design->person_treated ? design->person_treated[i]
+                                  : design->office_start[o] != INT32_MAX;
+}
+
+/* Persons one by one: without waiting lists a person's history depends on
+ * their own draws only, so only participants are re-simulated in the
+ * versions of the world that differ from the observed one. */
+static int collect_persons(const syf_world *w, const syf_design *design, syf_trial_data *td,
+                           syf_person_fn fn, void *ctx)
 {
     syf_spell *buf = malloc(2 * SPELL_CAP * sizeof *buf);
     if (!buf)
         return syf_error_set(SYF_ENOMEM, "out of memory");
     syf_spell *cf = buf + SPELL_CAP;
+    syf_service sv[64];
     const syf_scenario *sc = w->sc;
     const syf_population *pop = w->pop;
     const int has_design = sc->trial.design != SYF_DESIGN_NONE && design;
-    const int32_t tday = (int32_t)sc->pilot.triage_day;
+    const int rd = sc->trial.design == SYF_DESIGN_RD;
     int st = SYF_OK;
     for (size_t i = 0; i < pop->n && st == SYF_OK; i++) {
         const uint32_t o = pop->office[i];
-        int ever = 0;
-        if (has_design)
-            ever = design->person_treated ? design->person_treated[i]
-                                          : design->office_start[o] != INT32_MAX;
+        const int ever = person_ever(design, has_design, i, o);
         int32_t exited;
-        size_t n = syf_world_person(w, i, has_design ? SYF_ARM_ACTUAL : SYF_ARM_NEVER, buf,
-                                    SPELL_CAP, &exited);
+        size_t nsv = 0;
+        size_t n = syf_world_person_services(w, i, has_design ? SYF_ARM_ACTUAL : SYF_ARM_NEVER,
+                                             buf, SPELL_CAP, &exited, sv, 64, &nsv);
         if (fn)
-            fn(ctx, w, i, ever, buf, n, exited);
+            fn(ctx, w, i, ever, buf, n, exited, sv, nsv);
         if (!has_design || !td)
             continue;
-        long k = find_index(w, buf, n);
-        if (k < 0)
+        long j = add_row(w, design, td, i, buf, n, exited);
+        if (j == -2)
+            st = syf_error_set(SYF_ENOMEM, "out of memory");
+        if (j < 0)
             continue;
-        if (td->n == td->cap && (st = td_grow(td)) != SYF_OK)
-            break;
-        const int32_t s0 = buf[k].start, t_abs = s0 + tday;
-        const int rd = sc->trial.design == SYF_DESIGN_RD;
-        int z;
-        if (rd) /* treated = mapped by the threshold rule */
-            z = (buf[k].flags & SYF_SF_PILOT) && !(buf[k].flags & SYF_SF_EXCLUDED) &&
-                buf[k].score >= sc->pilot.score_threshold;
-        else if (design->person_treated)
-            z = design->person_treated[i];
-        else
-            z = syf_design_office_on(design, o, t_abs);
-        const double y = syf_trial_outcome(w, buf, n, exited, s0);
-        double yv[2]; /* NEVER, ALWAYS (rd: the pilot everywhere, nobody / everybody mapped) */
-        int32_t dv[2]; /* the index spell's length and end in each version (cox estimand) */
-        uint8_t ev[2];
-        for (int v = 0; v < 2; v++) {
+        const int z = td->arm[j];
+        for (int v = 0; v < 2 && st == SYF_OK; v++) {
             /* the observed world already is this version when the pilot never
              * ran for the person (NEVER) or ran from the window's start (ALWAYS);
              * in the rd design when the rule's decision was v */
@@ -235,9 +335,7 @@ int syf_trial_collect(const syf_world *w, const syf_design *design, syf_trial_da
                             : ever && (design->person_treated ||
                                        design->office_start[o] <= w->obs0);
             if (same) {
-                yv[v] = y;
-                dv[v] = buf[k].days;
-                ev[v] = buf[k].reason != SYF_END_CENSORED;
+                copy_observed(td, (size_t)j, v);
                 continue;
             }
             int32_t cf_exited;
@@ -246,57 +344,132 @@ int syf_trial_collect(const syf_world *w, const syf_design *design, syf_trial_da
                 wv.force_map = v;
             size_t m = syf_world_person(&wv, i, rd || v ? SYF_ARM_ALWAYS : SYF_ARM_NEVER, cf,
                                         SPELL_CAP, &cf_exited);
-            long kc = find_index(w, cf, m);
-            if (kc != k || cf[kc].start != s0) {
-                st = syf_error_set(SYF_ERUNTIME,
-                                   "internal error: trial population differs between versions of "
-                                   "the world (person %zu)",
-                                   i);
-                break;
-            }
-            yv[v] = syf_trial_outcome(w, cf, m, cf_exited, s0);
-            dv[v] = cf[kc].days;
-            ev[v] = cf[kc].reason != SYF_END_CENSORED;
+            st = set_version(w, td, (size_t)j, v, cf, m, cf_exited, 0);
         }
-        if (st != SYF_OK)
-            break;
-        /* rd: only persons the rule applies to (not excluded) are analysed */
-        int keep = !rd || ((buf[k].flags & SYF_SF_PILOT) && !(buf[k].flags & SYF_SF_EXCLUDED));
-        if (z && design->office_start && !design->person_treated &&
-            t_abs < design->office_start[o] + (int32_t)sc->trial.transition_days)
-            keep = 0;
-        size_t j = td->n++;
-        td->person[j] = (uint32_t)i;
-        td->office[j] = o;
-        td->arm[j] = (uint8_t)z;
-        td->keep[j] = (uint8_t)keep;
-        td->consent[j] = 1;
-        int32_t per = 0;
-        if (design->period_days > 0) { /* the window's last days join the last period */
-            per = (t_abs - w->obs0) / design->period_days;
-            if (per > (int32_t)sc->trial.periods - 1)
-                per = (int32_t)sc->trial.periods - 1;
-        }
-        td->period[j] = (int16_t)per;
-        td->group[j] = design->office_group[o];
-        td->index_start[j] = s0;
-        td->index_days[j] = buf[k].days;
-        td->index_event[j] = buf[k].reason != SYF_END_CENSORED;
-        td->prognosis[j] = buf[k].prognosis;
-        td->score[j] = buf[k].score;
-        td->y[j] = y;
-        td->y0[j] = yv[0];
-        td->y1[j] = yv[1];
-        td->index_days0[j] = dv[0];
-        td->index_days1[j] = dv[1];
-        td->index_event0[j] = ev[0];
-        td->index_event1[j] = ev[1];
     }
     free(buf);
+    return st;
+}
+
+/* Offices as wholes: with waiting lists persons of an office interact, so
+ * a version of the world that differs for anyone in the office is
+ * simulated for the whole office. */
+typedef struct {
+    const syf_design *design;
+    syf_trial_data *td;
+    syf_person_fn fn;
+    void *ctx;
+    int has_design, v, st;
+    size_t first;
+    long *row; /* per person of the office: its trial row, -1 none */
+} office_collect;
+
+static void office_observed(void *vctx, const syf_world *w, size_t i, const syf_spell *sp,
+                            size_t n, int32_t exited, const syf_service *sv, size_t nsv)
+{
+    office_collect *c = vctx;
+    const uint32_t o = w->pop->office[i];
+    if (c->fn)
+        c->fn(c->ctx, w, i, person_ever(c->design, c->has_design, i, o), sp, n, exited, sv, nsv);
+    c->row[i - c->first] = -1;
+    if (!c->has_design || !c->td || c->st != SYF_OK)
+        return;
+    long j = add_row(w, c->design, c->td, i, sp, n, exited);
+    if (j == -2)
+        c->st = syf_error_set(SYF_ENOMEM, "out of memory");
+    c->row[i - c->first] = j;
+}
+
+static void office_version(void *vctx, const syf_world *w, size_t i, const syf_spell *sp,
+                           size_t n, int32_t exited, const syf_service *sv, size_t nsv)
+{
+    (void)sv;
+    (void)nsv;
+    office_collect *c = vctx;
+    long j = c->row[i - c->first];
+    if (j < 0 || c->st != SYF_OK)
+        return;
+    c->st = set_version(w, c->td, (size_t)j, c->v, sp, n, exited, 1);
+}
+
+static int collect_offices(const syf_world *w, const syf_design *design, syf_trial_data *td,
+                           syf_person_fn fn, void *ctx)
+{
+    const syf_scenario *sc = w->sc;
+    const syf_population *pop = w->pop;
+    const int has_design = sc->trial.design != SYF_DESIGN_NONE && design;
+    const int rd = sc->trial.design == SYF_DESIGN_RD;
+    syf_office_ws *ws = syf_office_ws_alloc();
+    size_t maxn = 0;
+    for (size_t o = 0; o < pop->n_office; o++)
+        if (pop->office_first[o + 1] - pop->office_first[o] > maxn)
+            maxn = pop->office_first[o + 1] - pop->office_first[o];
+    long *row = malloc((maxn ? maxn : 1) * sizeof *row);
+    if (!ws || !row) {
+        syf_office_ws_free(ws);
+        free(row);
+        return syf_error_set(SYF_ENOMEM, "out of memory");
+    }
+    office_collect c = {design, td, fn, ctx, has_design, 0, SYF_OK, 0, row};
+    int st = SYF_OK;
+    for (size_t o = 0; o < pop->n_office && st == SYF_OK; o++) {
+        c.first = pop->office_first[o];
+        const size_t n_o = pop->office_first[o + 1] - c.first;
+        st = syf_office_run(w, o, has_design ? SYF_ARM_ACTUAL : SYF_ARM_NEVER, ws,
+                            office_observed, &c);
+        if (st == SYF_OK)
+            st = c.st;
+        if (st != SYF_OK || !has_design || !td)
+            continue;
+        /* is the observed world already the NEVER / ALWAYS version of this office? */
+        int same[2] = {!rd, !rd};
+        if (!rd) {
+            if (design->person_treated) {
+                int any = 0, all = 1;
+                for (size_t j = 0; j < n_o; j++) {
+                    any |= design->person_treated[c.first + j] != 0;
+                    all &= design->person_treated[c.first + j] != 0;
+                }
+                same[0] = !any;
+                same[1] = all;
+            } else {
+                same[0] = design->office_start[o] == INT32_MAX;
+                same[1] = design->office_start[o] <= w->obs0;
+            }
+        }
+        for (int v = 0; v < 2 && st == SYF_OK; v++) {
+            if (same[v]) {
+                for (size_t j = 0; j < n_o; j++)
+                    if (row[j] >= 0)
+                        copy_observed(td, (size_t)row[j], v);
+                continue;
+            }
+            syf_world wv = *w;
+            if (rd)
+                wv.force_map = v;
+            c.v = v;
+            st = syf_office_run(&wv, o, rd || v ? SYF_ARM_ALWAYS : SYF_ARM_NEVER, ws,
+                                office_version, &c);
+            if (st == SYF_OK)
+                st = c.st;
+        }
+    }
+    syf_office_ws_free(ws);
+    free(row);
+    return st;
+}
+
+int syf_trial_collect(const syf_world *w, const syf_design *design, syf_trial_data *td,
+                      syf_person_fn fn, void *ctx)
+{
+    const syf_scenario *sc = w->sc;
+    const int has_design = sc->trial.design != SYF_DESIGN_NONE && design;
+    int st = syf_world_has_queues(sc) ? collect_offices(w, design, td, fn, ctx)
+                                      : collect_persons(w, design, td, fn, ctx);
     if (td && has_design) {
         td->seed = w->seed;
         td->rep = w->rep;
-        td->pop = pop;
+        td->pop = w->pop;
     }
     if (st == SYF_OK && td && has_design)
         st = office_characteristics(w, td);

@@ -109,9 +109,11 @@ static void service_row(FILE *f, size_t person, size_t k, uint32_t office, const
 }
 
 static void on_person(void *vctx, const syf_world *w, size_t i, int arm, const syf_spell *sp,
-                      size_t n, int32_t exited)
+                      size_t n, int32_t exited, const syf_service *sv, size_t nsv)
 {
     (void)exited;
+    (void)sv;
+    (void)nsv;
     run_ctx *c = vctx;
     const syf_scenario *sc = w->sc;
     const syf_population *pop = w->pop;

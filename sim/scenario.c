@@ -666,12 +666,41 @@ int syf_scenario_validate(const syf_scenario *sc)
                              w, sc->run.follow_up_days, sc->trial.outcome_days);
     }
     const int d = sc->trial.design;
-    if (d != SYF_DESIGN_NONE && sc->pilot.type == SYF_PILOT_NONE) {
+    int pilot_teams = sc->employer_team.fte > 0 && sc->employer_team.in_pilot;
+    for (int t = 0; t < SYF_N_TEAM; t++)
+        pilot_teams |= sc->team[t].fte > 0 && sc->team[t].in_pilot;
+    if (d != SYF_DESIGN_NONE && sc->pilot.type == SYF_PILOT_NONE && !pilot_teams) {
         key_where(sc, "pilot", "type", w, sizeof w);
         return syf_error_set(SYF_EINPUT,
                              "%s: pilot.type: a %s design needs a pilot to assign "
-                             "(accepted: msyfo)",
+                             "(accepted: msyfo or risk_score, or a team with fte > 0 and "
+                             "in_pilot = 1)",
                              w, d == SYF_DESIGN_CLUSTER_RCT ? "cluster_rct" : "trial");
+    }
+    /* the trial population is recruited on spell day pilot.triage_day: a
+     * pilot team referring earlier would treat before recruitment */
+    for (int t = 0; t < SYF_N_TEAM && d != SYF_DESIGN_NONE; t++) {
+        const syf_team_params *tp = &sc->team[t];
+        if (tp->fte > 0 && tp->in_pilot && tp->source == SYF_SOURCE_WINDOW &&
+            tp->refer_day + tp->referral_delay_days < sc->pilot.triage_day) {
+            char sec[32];
+            snprintf(sec, sizeof sec, "team_%s", syf_team_names[t]);
+            key_where(sc, sec, "refer_day", w, sizeof w);
+            return syf_error_set(SYF_EINPUT,
+                                 "%s: %s.refer_day: %ld is before pilot.triage_day %ld, the "
+                                 "day the trial population is recruited (accepted: refer_day "
+                                 "at least pilot.triage_day; lower pilot.triage_day)",
+                                 w, sec, tp->refer_day, sc->pilot.triage_day);
+        }
+        if (tp->fte > 0 && tp->age_min > tp->age_max) {
+            char sec[32];
+            snprintf(sec, sizeof sec, "team_%s", syf_team_names[t]);
+            key_where(sc, sec, "age_min", w, sizeof w);
+            return syf_error_set(SYF_EINPUT,
+                                 "%s: %s.age_min: %ld is above age_max %ld (accepted: "
+                                 "age_min <= age_max)",
+                                 w, sec, tp->age_min, tp->age_max);
+        }
     }
     if (d == SYF_DESIGN_STEPPED_WEDGE || d == SYF_DESIGN_STAGGERED) {
         if (sc->trial.periods <= sc->trial.sequences) {

@@ -108,6 +108,8 @@ static int draw_grade(syf_stream *s, const double *shares)
 
 /* ---- teams: presence, referral, effect ------------------------------- */
 
+int syf_world_has_queues(const syf_scenario *sc) { return world_has_teams(sc); }
+
 int world_has_teams(const syf_scenario *sc)
 {
     for (int t = 0; t < SYF_N_TEAM; t++)
@@ -195,6 +197,16 @@ static void spell_referrals(const syf_world *w, spell_state *st, int age, int32_
         const int32_t open = world_team_open(w, st->person, st->arm, t);
         if (open == INT32_MAX)
             continue;
+        if (tp->in_pilot) {
+            /* a pilot team takes the spells the pilot applies to: those whose
+             * recruitment (triage) day is in the window, on or after the
+             * pilot's start -- earlier histories are the same in every
+             * version of the world */
+            const int32_t from = pilot_start(w, st->person, st->arm);
+            const int32_t t_abs = sp->start + triage_day;
+            if (from == INT32_MAX || t_abs < from || t_abs < w->obs0 || t_abs >= w->obs1)
+                continue;
+        }
         const int32_t open_rel = open - sp->start; /* spell day the team opens */
         if (tp->spillover > 0) {
             int32_t d = (int32_t)tp->refer_day > open_rel ? (int32_t)tp->refer_day : open_rel;

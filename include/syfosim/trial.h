@@ -169,7 +169,8 @@ typedef struct {
 
 /* Called with each person's spells under the arm they were assigned. */
 typedef void (*syf_person_fn)(void *ctx, const syf_world *w, size_t person, int arm,
-                              const syf_spell *spells, size_t n_spells, int32_t exited);
+                              const syf_spell *spells, size_t n_spells, int32_t exited,
+                              const syf_service *services, size_t n_services);
 
 void syf_trial_data_free(syf_trial_data *td);
 

@@ -118,6 +118,10 @@ size_t syf_world_person_services(const syf_world *w, size_t i, int arm, syf_spel
                                  size_t cap, int32_t *exited, syf_service *sv, size_t svcap,
                                  size_t *n_services);
 
+/* Does the scenario have person-level teams, whose waiting lists make the
+ * persons of an office interact (then simulate offices with syf_office_run)? */
+int syf_world_has_queues(const syf_scenario *sc);
+
 /* Absolute day employer e's employees start getting the employer team's
  * effects in world version arm (INT32_MAX = never). */
 int32_t syf_world_employer_open(const syf_world *w, size_t e, int arm);
