@@ -177,7 +177,27 @@ double world_service_hours(const syf_scenario *sc, int team, int32_t start, int3
     return tp->intake_hours + sessions * tp->session_hours;
 }
 
-/* The spell's candidate referrals (before uptake, reach and capacity). */
+/* Spell day the team's spillover reaches this spell: from the referral
+ * day, once the team is present in the office -- whoever was assigned:
+ * under individual randomisation every office runs the pilot. */
+static int32_t spill_from(const syf_world *w, const spell_state *st, int t, int32_t open)
+{
+    const syf_team_params *tp = &w->sc->team[t];
+    int32_t office_open = open;
+    if (tp->in_pilot && st->arm == SYF_ARM_ACTUAL && w->assign && w->assign->person_treated)
+        office_open = add_days(w->obs0, tp->start_day);
+    if (office_open == INT32_MAX)
+        return -1;
+    const int32_t orel = office_open - st->sp.start;
+    const int32_t d = (int32_t)tp->refer_day > orel ? (int32_t)tp->refer_day : orel;
+    return d < 0 ? 0 : d;
+}
+
+/* The spell's team referrals and spillovers.  Candidates (present,
+ * eligible, in the referral window) are known without random draws; the
+ * spillover reaches the spells that are not candidates of the team; then
+ * the exit time with the spillovers decides whether the spell lasts until
+ * a referral, and only then are the uptake and queue draws made. */
 static void spell_referrals(const syf_world *w, spell_state *st, int age, int32_t triage_day,
                             int tier, int triaged)
 {
@@ -191,57 +211,62 @@ static void spell_referrals(const syf_world *w, spell_state *st, int age, int32_
         return;
     int32_t cand[SYF_N_TEAM];
     int32_t first = INT32_MAX;
+    int spills = 0;
     for (int t = 0; t < SYF_N_TEAM; t++) {
         cand[t] = -1;
         const syf_team_params *tp = &sc->team[t];
+        if (!(tp->fte > 0))
+            continue;
         const int32_t open = world_team_open(w, st->person, st->arm, t);
-        if (open == INT32_MAX)
-            continue;
-        if (tp->in_pilot) {
-            /* a pilot team takes the spells the pilot applies to: those whose
-             * recruitment (triage) day is in the window, on or after the
-             * pilot's start -- earlier histories are the same in every
-             * version of the world */
-            const int32_t from = pilot_start(w, st->person, st->arm);
-            const int32_t t_abs = sp->start + triage_day;
-            if (from == INT32_MAX || t_abs < from || t_abs < w->obs0 || t_abs >= w->obs1)
-                continue;
+        int32_t r = -1;
+        if (open != INT32_MAX && age >= tp->age_min && age <= tp->age_max &&
+            tp->diagnoses[sp->diag] >= 0.5) {
+            int in_pilot_window = 1;
+            if (tp->in_pilot) {
+                /* a pilot team takes the spells the pilot applies to: those
+                 * whose recruitment (triage) day is in the window, on or after
+                 * the pilot's start -- earlier histories are the same in every
+                 * version of the world */
+                const int32_t from = pilot_start(w, st->person, st->arm);
+                const int32_t t_abs = sp->start + triage_day;
+                in_pilot_window =
+                    from != INT32_MAX && t_abs >= from && t_abs >= w->obs0 && t_abs < w->obs1;
+            }
+            if (in_pilot_window) {
+                switch (tp->source) {
+                case SYF_SOURCE_TRIAGE:
+                    r = st->map_day;
+                    break;
+                case SYF_SOURCE_TIER:
+                    r = triaged && tier >= tp->tier_min ? triage_day : -1;
+                    break;
+                default:
+                    r = (int32_t)tp->refer_day;
+                }
+            }
+            const int32_t open_rel = open - sp->start;
+            if (r >= 0 && r < open_rel)
+                r = open_rel;
+            if (r > tp->refer_until_day)
+                r = -1;
         }
-        const int32_t open_rel = open - sp->start; /* spell day the team opens */
-        if (tp->spillover > 0) {
-            int32_t d = (int32_t)tp->refer_day > open_rel ? (int32_t)tp->refer_day : open_rel;
-            st->spill_day[t] = d < 0 ? 0 : d;
+        if (r >= 0) {
+            r += (int32_t)tp->referral_delay_days;
+            cand[t] = r;
+            if (r < first)
+                first = r;
+        } else if (tp->spillover > 0) {
+            st->spill_day[t] = spill_from(w, st, t, open);
+            spills |= st->spill_day[t] >= 0;
         }
-        if (age < tp->age_min || age > tp->age_max || tp->diagnoses[sp->diag] < 0.5)
-            continue;
-        int32_t r;
-        switch (tp->source) {
-        case SYF_SOURCE_TRIAGE:
-            if (st->map_day < 0)
-                continue;
-            r = st->map_day;
-            break;
-        case SYF_SOURCE_TIER:
-            if (!triaged || tier < tp->tier_min)
-                continue;
-            r = triage_day;
-            break;
-        default:
-            r = (int32_t)tp->refer_day;
-        }
-        if (r < open_rel)
-            r = open_rel;
-        if (r > tp->refer_until_day)
-            continue;
-        r += (int32_t)tp->referral_delay_days;
-        cand[t] = r;
-        if (r < first)
-            first = r;
     }
+    if (spills)
+        spell_exit(w, st);
     if (first == INT32_MAX)
         return;
     /* Draws only for spells that last until a possible referral: before the
-     * first referral no service has started, so the untreated exit decides. */
+     * first referral no service has started, so the exit without services
+     * decides. */
     if (st->T < first)
         return;
     syf_stream s;
@@ -268,8 +293,6 @@ static void spell_referrals(const syf_world *w, spell_state *st, int age, int32_
         default:
             rf->key = (double)rf->day;
         }
-        /* a referred person does not also get the team's spillover */
-        st->spill_day[t] = -1;
     }
 }
 

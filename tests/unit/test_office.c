@@ -18,7 +18,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "syfosim/design.h"
 #include "syfosim/error.h"
+#include "syfosim/trial.h"
 #include "syfosim/office.h"
 #include "syfosim/world.h"
 #include "test_util.h"
@@ -296,6 +298,110 @@ static void test_capacity_is_real(void **state)
     assert_true(e2 < 0.8 * e1);
 }
 
+
+/* Spillover: under individual randomisation the team's effect reaches the
+ * controls in offices running the pilot (their observed outcome beats the
+ * world without the pilot); without spillover the controls are untouched. */
+static double control_contamination(double spill, size_t *n_changed)
+{
+    syf_scenario sc;
+    base(&sc, 20000, 4);
+    sc.pilot.triage_day = 28;
+    team(&sc, SYF_TEAM_NAV, 1000, 1.6);
+    sc.team[SYF_TEAM_NAV].in_pilot = 1;
+    sc.team[SYF_TEAM_NAV].spillover = spill;
+    sc.trial.design = SYF_DESIGN_INDIVIDUAL_RCT;
+    syf_population *pop;
+    assert_int_equal(syf_population_build(&sc, 9, 0, &pop), SYF_OK);
+    syf_design d;
+    assert_int_equal(syf_design_build(&sc, pop, 9, 0, &d), SYF_OK);
+    syf_world w;
+    syf_world_init(&w, &sc, pop, 9, 0);
+    w.assign = &d.assign;
+    syf_trial_data td;
+    memset(&td, 0, sizeof td);
+    assert_int_equal(syf_trial_collect(&w, &d, &td, NULL, NULL), SYF_OK);
+    double diff = 0;
+    size_t nc = 0;
+    *n_changed = 0;
+    for (size_t j = 0; j < td.n; j++) {
+        if (td.arm[j])
+            continue;
+        diff += td.y[j] - td.y0[j];
+        nc++;
+        *n_changed += td.y[j] != td.y0[j];
+    }
+    assert_true(nc > 500);
+    syf_trial_data_free(&td);
+    syf_design_free(&d);
+    syf_population_free(pop);
+    return diff / (double)nc;
+}
+
+static void test_spillover_reaches_controls(void **state)
+{
+    (void)state;
+    size_t ch0, ch1;
+    double d0 = control_contamination(0.0, &ch0);
+    double d1 = control_contamination(0.5, &ch1);
+    print_message("controls: paid days observed - untreated %.3f (no spillover, %zu changed), "
+                  "%.3f (spillover 0.5, %zu changed)\n",
+                  d0, ch0, d1, ch1);
+    assert_int_equal(ch0, 0);
+    assert_near(d0, 0.0, 0);
+    assert_true(ch1 > 50);
+    assert_true(d1 < -0.5);
+}
+
+/* Employer team: employees of served employers get fewer and shorter
+ * spells once the team runs (in_pilot = 0: by county and start day). */
+static void test_employer_team(void **state)
+{
+    (void)state;
+    syf_scenario sc;
+    base(&sc, 40000, 4);
+    sc.employer_team.fte = 2;
+    sc.employer_team.employers_per_fte = 400;
+    sc.employer_team.in_pilot = 0;
+    for (int c = 0; c < SYF_N_COUNTY; c++)
+        sc.employer_team.counties[c] = 1;
+    sc.employer_team.levels[0] = sc.employer_team.levels[1] = sc.employer_team.levels[2] = 1;
+    sc.employer_team.min_size_class = 0;
+    sc.employer_team.incidence_rr = 0.5;
+    sc.employer_team.hr = 1.5;
+    syf_population *pop;
+    assert_int_equal(syf_population_build(&sc, 10, 0, &pop), SYF_OK);
+    size_t served = 0;
+    for (size_t e = 0; e < pop->n_employer; e++)
+        served += pop->employer_served[e];
+    assert_true(served > 0 && served <= 4 * 800);
+    syf_world w;
+    syf_world_init(&w, &sc, pop, 10, 0);
+    syf_scenario sc0 = sc;
+    sc0.employer_team.fte = 0;
+    syf_world w0;
+    syf_world_init(&w0, &sc0, pop, 10, 0);
+    double on[2] = {0, 0}, days[2] = {0, 0};
+    syf_spell buf[CAP];
+    for (size_t i = 0; i < pop->n; i++) {
+        if (!pop->employer_served[pop->employer[i]])
+            continue;
+        for (int v = 0; v < 2; v++) {
+            size_t n = syf_world_person(v ? &w : &w0, i, SYF_ARM_NEVER, buf, CAP, NULL);
+            for (size_t k = 0; k < n; k++)
+                if (buf[k].start >= w.obs0 && buf[k].start < w.obs1) {
+                    on[v]++;
+                    days[v] += buf[k].days;
+                }
+        }
+    }
+    print_message("served employers' employees: %.0f -> %.0f spells, mean %.1f -> %.1f days\n",
+                  on[0], on[1], days[0] / on[0], days[1] / on[1]);
+    assert_true(on[1] < 0.6 * on[0] && on[1] > 0.4 * on[0]);
+    assert_true(days[1] / on[1] < days[0] / on[0]);
+    syf_population_free(pop);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -303,6 +409,8 @@ int main(void)
         cmocka_unit_test(test_ample_capacity_is_uncongested),
         cmocka_unit_test(test_queue_invariants),
         cmocka_unit_test(test_capacity_is_real),
+        cmocka_unit_test(test_spillover_reaches_controls),
+        cmocka_unit_test(test_employer_team),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
