@@ -52,6 +52,32 @@ else
     fail "the wrong hazard does not fail the mean-duration target: $(grep 'mean spell duration' "$TMP/out")"
 fi
 
+# --- effect calibration: the hazard ratio for a work prior (row 57) ---------
+syf calibrate scenarios/baseline-norway.ini --effect cbt --target 0.07 --persons 40000 \
+    --set team_cbt.fte=1000 --set pilot.triage_day=56 --set team_cbt.refer_day=56
+HR=$(sed -n 's/^hazard ratio \([0-9.]*\) gives.*/\1/p' "$TMP/out")
+RD=$(sed -n 's/^hazard ratio [0-9.]* gives \([-+0-9.]*\).*/\1/p' "$TMP/out")
+if [ "$RC" -eq 0 ] && [ -n "$HR" ] && awk -v h="$HR" -v d="$RD" 'BEGIN { exit !(h > 1 && d > 0.068 && d < 0.072) }'; then
+    pass "calibrate --effect cbt --target 0.07: exit 0, hazard ratio $HR gives $RD"
+else
+    fail "calibrate --effect: exit $RC, out: $(cat "$TMP/out") err: $(cat "$TMP/err")"
+fi
+# the ratio it prints gives the target back when measured on the same seed
+syf calibrate scenarios/baseline-norway.ini --effect cbt --target -0.05 --persons 40000 \
+    --set team_cbt.fte=1000
+HRN=$(sed -n 's/^hazard ratio \([0-9.]*\) gives.*/\1/p' "$TMP/out")
+if [ "$RC" -eq 0 ] && awk -v h="$HRN" 'BEGIN { exit !(h < 1) }'; then
+    pass "a harmful target (-0.05) gives a hazard ratio below 1 ($HRN)"
+else
+    fail "calibrate --effect --target -0.05: exit $RC, hr '$HRN': $(cat "$TMP/err")"
+fi
+syf calibrate scenarios/baseline-norway.ini --effect dentist --target 0.07
+expect_input_error "calibrate --effect with an unknown team" "dentist" "accepted"
+syf calibrate scenarios/baseline-norway.ini --effect cbt --target 7
+expect_input_error "calibrate --target outside (-1, 1)" "--target" "accepted"
+syf calibrate scenarios/baseline-norway.ini --effect cbt
+expect_input_error "calibrate --effect without --target" "--target"
+
 # --- bad input -------------------------------------------------------------
 syf calibrate scenarios/baseline-norway.ini --set duration.baseline_hazard=0.1,0.1
 expect_input_error "calibrate --set baseline_hazard with 2 values" "duration.baseline_hazard" "accepted"
