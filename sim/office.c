@@ -355,11 +355,13 @@ static void advance(office_ctx *c, uint32_t j)
         ev_push(ws, (event){spell_exit_day(w, &as->st), EV_SPELL_END, j, 0, p->ver, 0});
         return;
     }
-    if (p->block == UINT32_MAX && !ws->failed) { /* never suspended: to the arena */
+    if (p->block == UINT32_MAX && !ws->failed && p->n > 0) { /* never suspended: to the arena */
         GROW(ws->arena, ws->arena_cap, ws->arena_n + p->n);
         memcpy(ws->arena + ws->arena_n, ws->scratch, p->n * sizeof *ws->scratch);
         p->arena_first = (uint32_t)ws->arena_n;
         ws->arena_n += p->n;
+    } else if (p->block == UINT32_MAX) {
+        p->arena_first = (uint32_t)ws->arena_n;
     }
 }
 
@@ -533,9 +535,11 @@ int syf_office_run(const syf_world *w, size_t o, int arm, syf_office_ws *ws, syf
             const person_rt *p = &ws->pr[j];
             const syf_spell *sp = p->block != UINT32_MAX
                                       ? ws->blocks + (size_t)p->block * BLOCK_SPELLS
-                                      : ws->arena + p->arena_first;
-            fn(ctx, w, first + j, sp, p->n, p->exited, ws->out + ws->out_first[j],
-               ws->out_first[j + 1] - ws->out_first[j]);
+                                  : ws->arena ? ws->arena + p->arena_first
+                                              : ws->scratch;
+            const size_t nsv = ws->out_first[j + 1] - ws->out_first[j];
+            fn(ctx, w, first + j, sp, p->n, p->exited, nsv ? ws->out + ws->out_first[j] : NULL,
+               nsv);
         }
     return SYF_OK;
 }
