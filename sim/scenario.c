@@ -143,24 +143,33 @@ const syf_keydef syf_keys[] = {
     KENUM("pilot", "type", pilot.type, "none|msyfo|risk_score", "none", "Pilot follow-up model in treated offices: none, the Morgendagens SYFO triage (three questions, nine triggers), or a risk-score rule (mapped when the score reaches pilot.score_threshold).", "digest-003 section 2.1, L860-862"),
     KINT("pilot", "triage_day", pilot.triage_day, "56", 1, 365, "Day of the spell the triage message is sent (week 8; Sunnfjord variant week 6).", "digest-003 L297, L811"),
     KINT("pilot", "exclusion_age", pilot.exclusion_age, "65", 16, 100, "Persons this old or older get the adapted message and are not triaged.", "digest-003 L274"),
+    KREAL("pilot", "disability_share", pilot.disability_share, "0.005", 0, 1, "Share of those reaching the triage day who have a 100 % disability pension and a position under 50 %: no greeting, excluded (drawn in the triage; 0 = the protocol before spring 2023).", "rule digest-003 L274, L334; share judgement (absent in digest-003)"),
     KREAL("pilot", "response_share", pilot.response_share, "0.9", 0, 1, "Share answering the week-8 message.", "judgement (absent in digest-003)"),
-    KREAL("pilot", "self_noise_sd", pilot.self_noise_sd, "0.3", 0, 10, "SD of the noise in the person's self-prediction of their (standardised) untreated duration index.", "judgement; tuned jointly with q1_cuts/q3_cut (digest-003 L289, L434)"),
-    KLIST("pilot", "q1_cuts", pilot.q1_cuts, 2, "1.8, 2.6", -10, 10, 0, "Q1 (return likely?): self-signal below the first cut = very likely, below the second = unsure, else unlikely (the signal is the standardised duration index plus noise).", "tuned to about 40 % mapped (digest-003 L336)"),
-    KREAL("pilot", "q2_cut", pilot.q2_cut, "2.0", -10, 10, "Q2: employer relation reported difficult when its signal exceeds this.", "judgement"),
-    KREAL("pilot", "q3_cut", pilot.q3_cut, "1.9", -10, 10, "Q3: expected duration over 26 weeks when the self-signal exceeds this.", "tuned to digest-003 L434"),
-    KREAL("pilot", "degree_min", pilot.degree_min, "30", 0, 100, "Sickness degree (%) at or above which non-response maps (trigger d).", "digest-003 L345"),
+    KREAL("pilot", "self_noise_sd", pilot.self_noise_sd, "0.1", 0, 10, "SD of the noise in the person's self-prediction of their (standardised) untreated duration index (read by Q1 and Q3; the week-8 population spreads about 0.4 on this index).", "tuned to digest-003 L434 (less noise, fewer overruns; 0.1 is the smallest judged credible, L436)"),
+    KREAL("pilot", "self_noise_shared", pilot.self_noise_shared, "0.5", 0, 1, "Share of the self-prediction noise variance common to Q1 and Q3 (a person's optimism or pessimism shows in both answers).", "judgement"),
+    KREAL("pilot", "self_hazard_weight", pilot.self_hazard_weight, "0", 0, 1, "Weight of the spell's own hazard multiplier (person and diagnosis) in the index the self-reports read: 0 = the latent prognosis only, 1 = the full untreated duration index (needs the world to pass the multiplier to the triage).", "judgement (digest-003 L289, L819: people know their own situation)"),
+    KLIST("pilot", "q1_cuts", pilot.q1_cuts, 2, "2.02, 2.52", -10, 10, 0, "Q1 (return likely?): self-signal below the first cut = very likely, below the second = unsure, else unlikely (the signal is the standardised duration index plus noise).", "tuned with q3_cut to about 40 % mapped (digest-003 L336); second cut judgement"),
+    KREAL("pilot", "q2_cut", pilot.q2_cut, "1.4", -10, 10, "Q2: employer relation reported difficult when its signal (the complexity latent with loading complexity_loading, plus noise; about N(0,1)) exceeds this.", "judgement (about 6 % of answers difficult)"),
+    KREAL("pilot", "q2_neither_width", pilot.q2_neither_width, "0", 0, 10, "Q2: width of the 'neither good nor difficult' band centred on q2_cut (0 = the two answers of the week-8 message).", "digest-003 L344 (criterion c names 'verken eller'; Figure 1 has two answers)"),
+    KREAL("pilot", "q3_cut", pilot.q3_cut, "1.77", -10, 10, "Q3: expected duration over 26 weeks when the self-signal exceeds this (plus half of q3_unsure_width); also the centre of the complexity latent.", "tuned to about 40 % mapped (digest-003 L336) with the fewest overruns (L434)"),
+    KREAL("pilot", "q3_unsure_width", pilot.q3_unsure_width, "0.3", 0, 10, "Q3: width of the 'don't know' band of the self-signal centred on q3_cut (triggers e and f; 0 = the two answers of Figure 1).", "answer digest-003 L346-347; width judgement (about 12 % of answers)"),
+    KREAL("pilot", "unsure_other_share", pilot.unsure_other_share, "0.3", 0, 1, "Share of 'don't know' answers to Q3 where the uncertainty is about something other than the outcome of treatment or rehabilitation (trigger f, whatever the sickness degree).", "rule digest-003 L347; share judgement (absent)"),
+    KREAL("pilot", "degree_min", pilot.degree_min, "30", 0, 100, "Sickness degree (%) at or above which non-response (trigger d) and a 'don't know' duration (trigger e) map.", "digest-003 L345, L346"),
     KINT("pilot", "recurrent_spells", pilot.recurrent_spells, "3", 1, 100, "Earlier spells within the look-back that count as recurrent absence (trigger h).", "judgement (digest-003: absent)"),
     KINT("pilot", "recurrent_lookback_days", pilot.recurrent_lookback_days, "365", 1, 3650, "Look-back for recurrent absence.", "judgement"),
     KREAL("pilot", "signal_share", pilot.signal_share, "0.03", 0, 1, "Share with a signal from certificate, follow-up plan or other NAV units (trigger i).", "judgement (digest-003 L382)"),
     KREAL("pilot", "eligibility_share", pilot.eligibility_share, "0.02", 0, 1, "Share with uncertain eligibility (trigger g).", "judgement (digest-003 L348)"),
+    KREAL("pilot", "complexity_slope", pilot.complexity_slope, "1.0", 0, 10, "Slope of the latent case complexity (read by Q2 and triggers g and i) on the self-prediction index, measured from q3_cut (0 = independent of the prognosis).", "judgement (digest-003 L380-382, L436)"),
+    KREAL("pilot", "complexity_loading", pilot.complexity_loading, "0.6", 0, 0.95, "Loading of the Q2 signal and of triggers g and i on the complexity latent (0 = independent; g and i keep their shares at the 26-week boundary).", "judgement"),
     KREAL("pilot", "judgement_map_share", pilot.judgement_map_share, "0.03", 0, 1, "Veileder judgement: share mapped although no trigger fired.", "judgement (digest-003 L297, L436)"),
     KREAL("pilot", "judgement_skip_share", pilot.judgement_skip_share, "0.05", 0, 1, "Veileder judgement: share not mapped although a trigger fired.", "judgement"),
     KLIST("pilot", "checkpoint_days", pilot.checkpoint_days, 3, "119, 182, 273", 1, 400, 0, "Safety-net checkpoints (weeks 17, 26, 39) for those screened out.", "digest-003 L380"),
-    KREAL("pilot", "checkpoint_map_share", pilot.checkpoint_map_share, "0.3", 0, 1, "Share of screened-out, still sick-listed persons mapped at each checkpoint.", "judgement"),
+    KREAL("pilot", "checkpoint_map_share", pilot.checkpoint_map_share, "0.2", 0, 1, "Share of screened-out, still sick-listed persons mapped at each checkpoint.", "tuned to digest-003 L434: 16 of the 40 who said under 26 weeks and overran needed mapping"),
     KINT("pilot", "mapping_delay_days", pilot.mapping_delay_days, "10", 0, 365, "Days from triage to the mapping conversation.", "judgement"),
     KREAL("pilot", "effect_hr", pilot.effect_hr, "1.0", 0.01, 100, "Recovery hazard ratio for mapped persons from the mapping conversation on.", "judgement (not effect-evaluated, digest-003 L426; priors calibration rows 52-60)"),
     KREAL("pilot", "score_noise_sd", pilot.score_noise_sd, "0.5", 0, 10, "Risk-score rule: SD of the score's error as a measure of the standardised prognosis (0 = a perfect score).", "judgement"),
     KREAL("pilot", "score_threshold", pilot.score_threshold, "1.0", -10, 10, "Risk-score rule: persons whose score is at least this are mapped (the cutoff of the rd design).", "judgement"),
+    KLIST("pilot", "tier_cuts", pilot.tier_cuts, 2, "0.5, 1.0", -10, 10, 0, "Risk-score rule: score cuts for tier 1 (short measures) and tier 2 (full toolbox); the default second cut equals the default score_threshold, so tier 2 is the mapped group and tier 1 the band below it.", "judgement; tiers digest-003 L394-396, L410-414"),
     KREAL("pilot", "message_hours", pilot.message_hours, "0.25", 0, 100, "Veileder hours per week-8 message and triage decision.", "judgement"),
     KREAL("pilot", "mapping_hours", pilot.mapping_hours, "1.5", 0, 100, "Veileder hours per mapping conversation.", "judgement"),
 
@@ -803,6 +812,13 @@ int syf_scenario_validate(const syf_scenario *sc)
         return syf_error_set(SYF_EINPUT,
                              "%s: pilot.q1_cuts: cuts must be increasing (accepted: two numbers, "
                              "first <= second)",
+                             w);
+    }
+    if (sc->pilot.tier_cuts[0] > sc->pilot.tier_cuts[1]) {
+        key_where(sc, "pilot", "tier_cuts", w, sizeof w);
+        return syf_error_set(SYF_EINPUT,
+                             "%s: pilot.tier_cuts: cuts must be increasing (accepted: two "
+                             "numbers, first <= second)",
                              w);
     }
     return SYF_OK;

@@ -431,6 +431,7 @@ void spell_begin(const syf_world *w, size_t i, size_t k, int32_t start, int arm,
             tin.serious = (sp->flags & SYF_SF_SERIOUS) != 0;
             tin.degree = syf_spell_grade_on(sp, triage_day);
             tin.recurrent_count = recurrent_count;
+            tin.log_hazard_mult = log(pop->hazard_mult[i] * sc->duration.diagnosis_hr[sp->diag]);
             syf_triage_result tr;
             if (sc->pilot.type == SYF_PILOT_RISK_SCORE)
                 syf_triage_score(sc, &tin, sp->score, &tr);
@@ -439,7 +440,9 @@ void spell_begin(const syf_world *w, size_t i, size_t k, int32_t start, int arm,
             if (w->force_map >= 0 && !tr.excluded) { /* counterfactual versions */
                 tr.mapped = w->force_map;
                 tr.checkpoint = -1;
+                tr.tier = tr.mapped ? SYF_TIER_FULL : SYF_TIER_STANDARD;
             }
+            tier = tr.tier;
             sp->triggers = (uint16_t)tr.triggers;
             sp->q1 = (int8_t)tr.q1;
             sp->q2 = (int8_t)tr.q2;
@@ -450,14 +453,12 @@ void spell_begin(const syf_world *w, size_t i, size_t k, int32_t start, int arm,
                 sp->flags |= SYF_SF_RESPONDED;
             if (tr.mapped) {
                 st->map_day = triage_day + (int32_t)sc->pilot.mapping_delay_days;
-                tier = 2;
             } else if (tr.checkpoint >= 0) {
                 int32_t cd = (int32_t)sc->pilot.checkpoint_days[tr.checkpoint];
                 if (cd < triage_day)
                     cd = triage_day;
                 st->checkpoint_day = cd;
                 st->map_day = cd + (int32_t)sc->pilot.mapping_delay_days;
-                tier = 1;
             }
         }
     }

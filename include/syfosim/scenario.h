@@ -171,6 +171,12 @@ typedef struct {
         double effect_hr;
         double message_hours, mapping_hours;
         double score_noise_sd, score_threshold;
+        /* triage rule set version 2 (models/triage.c) */
+        double disability_share;
+        double self_noise_shared, self_hazard_weight;
+        double q2_neither_width, q3_unsure_width, unsure_other_share;
+        double complexity_slope, complexity_loading;
+        double tier_cuts[2];
     } pilot;
 
     syf_team_params team[SYF_N_TEAM];
