@@ -78,9 +78,8 @@ static inline double syf_stream_uniform(syf_stream *s)
 /* Exponential with mean 1 by inversion. */
 static inline double syf_stream_exp(syf_stream *s) { return -log(syf_stream_uniform(s)); }
 
-/* Standard normal by inversion of one uniform: Wichura's AS 241 with the
- * operations of gsl_cdf_ugaussian_Pinv in the same order (bit-identical,
- * tested), unrolled and without the call into the shared library. */
+/* Standard normal by inversion of one uniform: Wichura's AS 241, evaluated
+ * exactly as gsl_cdf_ugaussian_Pinv does (bit-identical, tested), inline. */
 double syf_stream_normal(syf_stream *s);
 /* The inverse normal CDF behind syf_stream_normal (0 < p < 1). */
 double syf_normal_quantile(double p);
