@@ -7,12 +7,6 @@
  * re-running a replication as its counterfactual reuses the same numbers
  * (common random numbers).
  *
- * The words of a stream are the four 64-bit outputs of block 0, then of
- * block 1, and so on.  They are computed two blocks at a time (one Philox
- * evaluation is a chain of dependent multiplications, so two independent
- * ones cost about as much as one): the sequence is the same as block by
- * block.  The per-draw fast paths are inline.
- *
  * A stream can also be used through GSL's distribution functions:
  * syf_rng_alloc() returns a gsl_rng whose state is a syf_stream, and
  * syf_rng_stream() gives access to it for re-keying.
@@ -20,19 +14,14 @@
 #ifndef SYFOSIM_RNG_H
 #define SYFOSIM_RNG_H
 
-#include <math.h>
-#include <stddef.h>
 #include <stdint.h>
 #include <gsl/gsl_rng.h>
 
-/* Words buffered per refill: two Philox4x64 blocks. */
-#define SYF_STREAM_WORDS 8
-
 typedef struct {
     uint64_t key[2];
-    uint64_t ctr[4]; /* ctr[2] = the next block to compute */
-    uint64_t buf[SYF_STREAM_WORDS];
-    unsigned pos; /* next unused word in buf; SYF_STREAM_WORDS = empty */
+    uint64_t ctr[4];
+    uint64_t buf[4];
+    unsigned pos; /* next unused word in buf; 4 = empty */
 } syf_stream;
 
 /* Purposes: the second word of the counter.  Sub-streams (for instance the
@@ -58,32 +47,13 @@ static inline uint64_t syf_purpose(uint64_t base, uint64_t sub)
 
 void syf_stream_init(syf_stream *s, uint64_t seed, uint64_t rep, uint64_t entity,
                      uint64_t purpose);
-/* Compute the next two blocks into buf (used by the inline draws). */
-void syf_stream_refill(syf_stream *s);
-
-static inline uint64_t syf_stream_u64(syf_stream *s)
-{
-    if (s->pos >= SYF_STREAM_WORDS)
-        syf_stream_refill(s);
-    return s->buf[s->pos++];
-}
-
-/* Uniform on the open interval (0, 1), 53 random bits (shifted by half an
- * ulp: never 0, never 1). */
-static inline double syf_stream_uniform(syf_stream *s)
-{
-    return ((double)(syf_stream_u64(s) >> 11) + 0.5) * 0x1.0p-53;
-}
-
-/* Exponential with mean 1 by inversion. */
-static inline double syf_stream_exp(syf_stream *s) { return -log(syf_stream_uniform(s)); }
-
-/* Standard normal by inversion of one uniform: Wichura's AS 241, evaluated
- * exactly as gsl_cdf_ugaussian_Pinv does (bit-identical, tested), inline. */
+uint64_t syf_stream_u64(syf_stream *s);
+/* Uniform on the open interval (0, 1), 53 random bits. */
+double syf_stream_uniform(syf_stream *s);
+/* Standard normal by inversion (one uniform per draw). */
 double syf_stream_normal(syf_stream *s);
-/* The inverse normal CDF behind syf_stream_normal (0 < p < 1). */
-double syf_normal_quantile(double p);
-
+/* Exponential with mean 1 by inversion. */
+double syf_stream_exp(syf_stream *s);
 /* Index in 0..k-1 drawn with the given (not necessarily normalised)
  * weights, by inversion of one uniform. */
 size_t syf_stream_discrete(syf_stream *s, const double *w, size_t k);
