@@ -193,7 +193,7 @@ void syf_triage_draw(syf_stream *ts, syf_triage_input *in)
     syf_stream x = *ts;
     x.ctr[2] = 0;
     x.ctr[3] = 1;
-    x.pos = SYF_STREAM_WORDS;
+    x.pos = (unsigned)(sizeof x.buf / sizeof x.buf[0]); /* empty: refill on first draw */
     in->u_disability = syf_stream_uniform(&x);
     in->n_self = syf_stream_normal(&x);
     in->n_complex = syf_stream_normal(&x);
