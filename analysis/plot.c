@@ -1,7 +1,9 @@
 /* plot.c — PNG/SVG plots through a pipe to gnuplot (see plot.h).
  *
  * Every plot in run outputs, diagnoses and reports goes through
- * syf_plot_lines(): it writes one gnuplot 5 script to popen("gnuplot"),
+ * syf_plot_lines() (x/y series) or syf_plot_stacked_bars() (one stacked
+ * bar per group, e.g. the cost breakdown by arm of `syfosim run`): each
+ * writes one gnuplot 5 script to popen("gnuplot") (run_gnuplot()),
  * with the data as inline datablocks ($S0 << EOD ... EOD), the terminal
  * chosen from the file extension, and the output set to a fresh temporary
  * file next to the target.  Only when gnuplot exits 0 and the file is non-empty
@@ -137,13 +139,13 @@ static int create_temp(const char *path, char **out)
                          strerror(e));
 }
 
-/* Write the whole script.  Returns nonzero if a write failed. */
-static int write_script(FILE *g, const syf_plot_series *series,
-                        size_t n_series, const syf_plot_opts *o, int svg,
-                        const char *tmp_path)
+/* The terminal and output lines every script starts with. */
+static void put_terminal(FILE *g, int svg, int w, int h, const char *tmp_path)
 {
-    int w = o->width > 0 ? o->width : 900;
-    int h = o->height > 0 ? o->height : 600;
+    if (w <= 0)
+        w = 900;
+    if (h <= 0)
+        h = 600;
     if (svg)
         fprintf(g, "set terminal svg size %d,%d noenhanced "
                    "font 'sans,12' background rgb 'white'\n",
@@ -155,19 +157,11 @@ static int write_script(FILE *g, const syf_plot_series *series,
     fputs("set encoding utf8\nset output ", g);
     put_str(g, tmp_path);
     fputc('\n', g);
+}
 
-    for (size_t s = 0; s < n_series; s++) {
-        fprintf(g, "$S%zu << EOD\n", s);
-        const syf_plot_series *p = &series[s];
-        for (size_t i = 0; i < p->n; i++) {
-            if (isfinite(p->x[i]) && isfinite(p->y[i]))
-                fprintf(g, "%.10g %.10g\n", p->x[i], p->y[i]);
-            else
-                fputc('\n', g); /* a blank line breaks the line */
-        }
-        fputs("EOD\n", g);
-    }
-
+/* Titles, axis labels, key and grid of the options. */
+static void put_decor(FILE *g, const syf_plot_opts *o)
+{
     if (o->title && *o->title) {
         fputs("set title ", g);
         put_str(g, o->title);
@@ -183,15 +177,45 @@ static int write_script(FILE *g, const syf_plot_series *series,
         put_str(g, o->ylabel);
         fputc('\n', g);
     }
-    put_range(g, "x", o->xmin, o->xmax);
-    put_range(g, "y", o->ymin, o->ymax);
     const char *key = o->key ? o->key : "top right";
     if (strcmp(key, "off") == 0)
         fputs("unset key\n", g);
     else
         fprintf(g, "set key %s\n", key);
+}
+
+typedef struct {
+    const syf_plot_series *series;
+    size_t n_series;
+    const syf_plot_opts *o;
+} lines_script;
+
+/* Write the whole line-plot script.  Returns nonzero if a write failed. */
+static int write_lines_script(FILE *g, int svg, const char *tmp_path, const void *vctx)
+{
+    const lines_script *c = vctx;
+    const syf_plot_series *series = c->series;
+    const size_t n_series = c->n_series;
+    const syf_plot_opts *o = c->o;
+    put_terminal(g, svg, o->width, o->height, tmp_path);
+
+    for (size_t s = 0; s < n_series; s++) {
+        fprintf(g, "$S%zu << EOD\n", s);
+        const syf_plot_series *p = &series[s];
+        for (size_t i = 0; i < p->n; i++) {
+            if (isfinite(p->x[i]) && isfinite(p->y[i]))
+                fprintf(g, "%.10g %.10g\n", p->x[i], p->y[i]);
+            else
+                fputc('\n', g); /* a blank line breaks the line */
+        }
+        fputs("EOD\n", g);
+    }
+
+    put_decor(g, o);
     if (o->grid)
         fputs("set grid lc rgb '#d0d0d0'\n", g);
+    put_range(g, "x", o->xmin, o->xmax);
+    put_range(g, "y", o->ymin, o->ymax);
     fputs("set border 3\nset tics nomirror\n", g);
 
     fputs("plot ", g);
@@ -233,41 +257,27 @@ static int write_script(FILE *g, const syf_plot_series *series,
     return fflush(g) != 0 || ferror(g);
 }
 
-int syf_plot_lines(const syf_plot_series *series, size_t n_series,
-                   const syf_plot_opts *opts, const char *path)
+/* Which terminal a path asks for: 1 SVG, 0 PNG, -1 neither (error set). */
+static int path_terminal(const char *path)
 {
-    if (path == NULL || *path == '\0')
-        return syf_error_set(SYF_EINPUT, "plot: no output path");
-    int svg;
-    if (ends_with_ci(path, ".svg"))
-        svg = 1;
-    else if (ends_with_ci(path, ".png"))
-        svg = 0;
-    else
-        return syf_error_set(SYF_EINPUT,
-                             "plot: %s: extension must be .png or .svg",
-                             path);
-    if (series == NULL && n_series > 0)
-        return syf_error_set(SYF_EINPUT, "plot: series is NULL");
-    size_t n_data = 0;
-    for (size_t s = 0; s < n_series; s++) {
-        if (series[s].n > 0 && (series[s].x == NULL || series[s].y == NULL))
-            return syf_error_set(SYF_EINPUT,
-                                 "plot: series %zu has no x or y values",
-                                 s + 1);
-        n_data += series[s].n;
+    if (path == NULL || *path == '\0') {
+        syf_error_set(SYF_EINPUT, "plot: no output path");
+        return -1;
     }
-    if (n_data == 0)
-        return syf_error_set(SYF_EINPUT, "plot: %s: nothing to plot", path);
-    syf_plot_opts o;
-    if (opts)
-        o = *opts;
-    else
-        syf_plot_opts_init(&o);
-    if (o.key && !key_is_valid(o.key))
-        return syf_error_set(SYF_EINPUT, "plot: invalid key position '%s'",
-                             o.key);
+    if (ends_with_ci(path, ".svg"))
+        return 1;
+    if (ends_with_ci(path, ".png"))
+        return 0;
+    syf_error_set(SYF_EINPUT, "plot: %s: extension must be .png or .svg", path);
+    return -1;
+}
 
+typedef int (*script_fn)(FILE *g, int svg, const char *tmp_path, const void *ctx);
+
+/* Pipe the script written by `emit` to gnuplot, drawing into a temporary
+ * file next to `path`, and rename it onto `path` when gnuplot succeeded. */
+static int run_gnuplot(const char *path, int svg, script_fn emit, const void *ctx)
+{
     if (!gnuplot_on_path())
         return syf_error_set(SYF_ERUNTIME,
                              "plot: gnuplot is not installed (not found on "
@@ -291,7 +301,7 @@ int syf_plot_lines(const syf_plot_series *series, size_t n_series,
         rc = syf_error_set(SYF_ERUNTIME, "plot: cannot start gnuplot: %s",
                            strerror(errno));
     } else {
-        int werr = write_script(g, series, n_series, &o, svg, tmp);
+        int werr = emit(g, svg, tmp, ctx);
         int status = pclose(g);
         if (status == -1)
             rc = syf_error_set(SYF_ERUNTIME, "plot: waiting for gnuplot: %s",
@@ -332,6 +342,157 @@ int syf_plot_lines(const syf_plot_series *series, size_t n_series,
         unlink(tmp);
     free(tmp);
     return rc;
+}
+
+int syf_plot_available(void) { return gnuplot_on_path(); }
+
+int syf_plot_lines(const syf_plot_series *series, size_t n_series,
+                   const syf_plot_opts *opts, const char *path)
+{
+    const int svg = path_terminal(path);
+    if (svg < 0)
+        return SYF_EINPUT;
+    if (series == NULL && n_series > 0)
+        return syf_error_set(SYF_EINPUT, "plot: series is NULL");
+    size_t n_data = 0;
+    for (size_t s = 0; s < n_series; s++) {
+        if (series[s].n > 0 && (series[s].x == NULL || series[s].y == NULL))
+            return syf_error_set(SYF_EINPUT,
+                                 "plot: series %zu has no x or y values",
+                                 s + 1);
+        n_data += series[s].n;
+    }
+    if (n_data == 0)
+        return syf_error_set(SYF_EINPUT, "plot: %s: nothing to plot", path);
+    syf_plot_opts o;
+    if (opts)
+        o = *opts;
+    else
+        syf_plot_opts_init(&o);
+    if (o.key && !key_is_valid(o.key))
+        return syf_error_set(SYF_EINPUT, "plot: invalid key position '%s'",
+                             o.key);
+    const lines_script ctx = {series, n_series, &o};
+    return run_gnuplot(path, svg, write_lines_script, &ctx);
+}
+
+/* A label as one field of a tab-separated gnuplot data line: tabs, control
+ * characters and double quotes (gnuplot's string quotes in data) become
+ * spaces and single quotes; an empty label becomes "-". */
+static void put_field(FILE *f, const char *s)
+{
+    fputc('"', f);
+    if (s == NULL || *s == '\0')
+        fputc('-', f);
+    for (; s && *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '"')
+            fputc('\'', f);
+        else if (c < 0x20 || c == 0x7f)
+            fputc(' ', f);
+        else
+            fputc(c, f);
+    }
+    fputc('"', f);
+}
+
+typedef struct {
+    const char *const *groups, *const *notes;
+    size_t n_groups;
+    const char *const *parts;
+    size_t n_parts;
+    const double *values;
+    const syf_plot_opts *o;
+} bars_script;
+
+static int write_bars_script(FILE *g, int svg, const char *tmp_path, const void *vctx)
+{
+    const bars_script *c = vctx;
+    const syf_plot_opts *o = c->o;
+    put_terminal(g, svg, o->width, o->height, tmp_path);
+    /* one line per bar: its label, then its parts bottom-up */
+    fputs("set datafile separator \"\\t\"\n$B << EOD\n", g);
+    for (size_t k = 0; k < c->n_groups; k++) {
+        put_field(g, c->groups ? c->groups[k] : NULL);
+        for (size_t p = 0; p < c->n_parts; p++)
+            fprintf(g, "\t%.10g", c->values[p * c->n_groups + k]);
+        fputc('\n', g);
+    }
+    fputs("EOD\n", g);
+    put_decor(g, o);
+    if (o->grid)
+        fputs("set grid ytics lc rgb '#d0d0d0'\n", g);
+    /* notes above the bars (bar k stands at x = k) */
+    double top = 0;
+    for (size_t k = 0; k < c->n_groups; k++) {
+        double t = 0;
+        for (size_t p = 0; p < c->n_parts; p++)
+            t += c->values[p * c->n_groups + k];
+        if (t > top)
+            top = t;
+        if (c->notes && c->notes[k] && *c->notes[k]) {
+            fprintf(g, "set label %zu ", k + 1);
+            put_str(g, c->notes[k]);
+            fprintf(g, " at %zu,%.10g center offset 0,0.9\n", k, t);
+        }
+    }
+    fputs("set style data histograms\nset style histogram rowstacked\n"
+          "set style fill solid 0.85 border rgb '#404040'\nset boxwidth 0.6 relative\n"
+          "set border 3\nset tics nomirror\nset xtics scale 0\n",
+          g);
+    put_range(g, "y", isfinite(o->ymin) ? o->ymin : 0.0,
+              isfinite(o->ymax) ? o->ymax : top > 0 ? 1.12 * top : NAN);
+    fputs("plot ", g);
+    for (size_t p = 0; p < c->n_parts; p++) {
+        if (p)
+            fputs(", \\\n     ", g);
+        fprintf(g, "$B using %zu%s lc %zu ", p + 2, p == 0 ? ":xtic(1)" : "", p + 1);
+        const char *lab = c->parts ? c->parts[p] : NULL;
+        if (lab && *lab) {
+            fputs("title ", g);
+            put_str(g, lab);
+        } else {
+            fputs("notitle", g);
+        }
+    }
+    fputs("\nunset output\nexit\n", g);
+    return fflush(g) != 0 || ferror(g);
+}
+
+int syf_plot_stacked_bars(const char *const *group_labels,
+                          const char *const *group_notes, size_t n_groups,
+                          const char *const *part_labels, size_t n_parts,
+                          const double *values, const syf_plot_opts *opts,
+                          const char *path)
+{
+    const int svg = path_terminal(path);
+    if (svg < 0)
+        return SYF_EINPUT;
+    if (n_groups == 0 || n_parts == 0)
+        return syf_error_set(SYF_EINPUT, "plot: %s: nothing to plot (%zu bars, %zu parts)",
+                             path, n_groups, n_parts);
+    if (values == NULL)
+        return syf_error_set(SYF_EINPUT, "plot: bar values are NULL");
+    for (size_t p = 0; p < n_parts; p++)
+        for (size_t k = 0; k < n_groups; k++) {
+            double v = values[p * n_groups + k];
+            if (!isfinite(v) || v < 0)
+                return syf_error_set(SYF_EINPUT,
+                                     "plot: bar %zu, part %zu: value %g (stacked bars need "
+                                     "finite values >= 0)",
+                                     k + 1, p + 1, v);
+        }
+    syf_plot_opts o;
+    if (opts)
+        o = *opts;
+    else
+        syf_plot_opts_init(&o);
+    if (o.key && !key_is_valid(o.key))
+        return syf_error_set(SYF_EINPUT, "plot: invalid key position '%s'",
+                             o.key);
+    const bars_script ctx = {group_labels, group_notes, n_groups, part_labels, n_parts, values,
+                             &o};
+    return run_gnuplot(path, svg, write_bars_script, &ctx);
 }
 
 int syf_plot_km(const syf_km *km, const char *const *group_labels,

@@ -5,7 +5,9 @@
  * data go to gnuplot as inline datablocks, never as temporary data files.
  * The picture is written to a temporary file beside `path` and renamed over
  * it only when gnuplot succeeds, so a failed plot leaves no partial file.
- * syf_plot_km() builds the Kaplan–Meier plot on top of it.
+ * syf_plot_km() builds the Kaplan–Meier plot on top of it;
+ * syf_plot_stacked_bars() draws one stacked bar per group (e.g. the cost
+ * breakdown of each arm) the same way.
  *
  * gnuplot is looked up on PATH; if it is missing the functions return
  * SYF_ERUNTIME with a message saying so.
@@ -55,6 +57,27 @@ void syf_plot_opts_init(syf_plot_opts *opts);
  * is missing or fails or the file cannot be written. */
 int syf_plot_lines(const syf_plot_series *series, size_t n_series,
                    const syf_plot_opts *opts, const char *path);
+
+/* Nonzero if gnuplot is on PATH (callers can skip plots with one notice). */
+int syf_plot_available(void);
+
+/* Stacked bars: one bar per group, labelled group_labels[k] on the x axis
+ * (may be NULL: unlabelled) and annotated with group_notes[k] just above
+ * the bar (may be NULL; NULL or "" = no note), made of n_parts segments
+ * stacked bottom-up in
+ * part order, segment p coloured with palette entry p + 1 and named
+ * part_labels[p] in the key (NULL or "" = not in the key).
+ * values[p * n_groups + k] is part p of bar k; every value must be finite
+ * and >= 0.  opts: title, axis labels, size, key, grid (horizontal lines)
+ * and the y range (ymin NaN = 0; ymax NaN = 1.12 x the tallest bar, room
+ * for the notes); xmin/xmax are ignored.  Returns
+ * SYF_EINPUT for no bars or parts, a bad value, extension or key,
+ * SYF_ERUNTIME as syf_plot_lines(). */
+int syf_plot_stacked_bars(const char *const *group_labels,
+                          const char *const *group_notes, size_t n_groups,
+                          const char *const *part_labels, size_t n_parts,
+                          const double *values, const syf_plot_opts *opts,
+                          const char *path);
 
 /* Kaplan–Meier step plot of every group of `km`: x = days since spell
  * start, y = share still on sick leave, censorings marked with "+".

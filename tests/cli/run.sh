@@ -8,7 +8,8 @@
 setup run
 
 SMALL="--set population.persons=20000 --set world.offices=8"
-CSVS="persons.csv spells.csv services.csv summary.csv trial.csv estimates.csv triage.csv"
+CSVS="persons.csv spells.csv services.csv team_services.csv summary.csv trial.csv estimates.csv triage.csv"
+PLOTS="km.png km.svg hazard.png hazard.svg cost.png cost.svg"
 SPELLS_HEADER="person_id,spell_id,office_id,arm,diagnosis,start_day,end_day,paid_days,grade,end_reason"
 
 # --- a trial scenario ------------------------------------------------------
@@ -18,11 +19,11 @@ syf run scenarios/msyfo-triage.ini --out "$O" $SMALL
 expect_ok "run msyfo-triage (20000 persons, 8 offices)"
 
 missing=
-for f in $CSVS scenario.ini km.png km.svg; do
+for f in $CSVS scenario.ini $PLOTS; do
     [ -s "$O/$f" ] || missing="$missing $f"
 done
 if [ -z "$missing" ]; then
-    pass "run wrote $CSVS scenario.ini km.png km.svg"
+    pass "run wrote $CSVS scenario.ini $PLOTS"
 else
     fail "run did not write (or wrote empty):$missing; directory holds: $(ls -A "$O" 2>/dev/null | tr '\n' ' ')"
 fi
@@ -81,10 +82,33 @@ bad=$(awk -F, 'NR == 2 { for (i = 1; i <= NF; i++) c[$i] = i; next }
     END { print n + 0 }' "$O/spells.csv" 2>/dev/null)
 check "spells.csv end_day empty iff end_reason = censored ($bad rows violate)" [ "$bad" = 0 ]
 
-sig=$(od -An -tx1 -N8 "$O/km.png" 2>/dev/null | tr -d ' \n')
-check "km.png starts with the PNG signature (got $sig)" [ "$sig" = 89504e470d0a1a0a ]
+for p in km hazard cost; do
+    sig=$(od -An -tx1 -N8 "$O/$p.png" 2>/dev/null | tr -d ' \n')
+    check "$p.png starts with the PNG signature (got $sig)" [ "$sig" = 89504e470d0a1a0a ]
+    check "$p.svg contains an <svg element" grep -qs "<svg" "$O/$p.svg"
+done
+check "no teams in msyfo-triage: no queue plot" [ ! -e "$O/queue.png" ]
 
-check "km.svg contains an <svg element" grep -qs "<svg" "$O/km.svg"
+# summary.csv: one row per office (a cluster design: each office in one arm)
+# and one per arm; documented columns in a fixed order.
+h=$(line_of "$O/summary.csv" 2)
+check "summary.csv header starts office_id,arm,persons,person_years,spells,sick_days,paid_days (got $h)" \
+    [ "${h#office_id,arm,persons,person_years,spells,sick_days,paid_days,}" != "$h" ]
+for col in rtw_12m rtw_12m_share referrals served withdrawn mean_wait_days p90_wait_days hours_veileder \
+    hours_rph_therapist hours_cognitive_therapist hours_job_specialist hours_nav_veileder \
+    hours_employer_team cost_sick_pay_nok cost_staff_nok cost_nok; do
+    echo "$h" | tr ',' '\n' | grep -qx "$col" || fail "summary.csv lacks column $col"
+done
+rows=$(awk -F, 'NR > 2 { print $1 "/" $2 }' "$O/summary.csv" | tr '\n' ' ')
+n=$(data_rows "$O/summary.csv")
+alls=$(awk -F, 'NR > 2 && $1 == "all" { print $2 }' "$O/summary.csv" | tr '\n' ' ')
+check "summary.csv: 8 office rows and the rows all/control, all/pilot (got $rows)" \
+    [ "$n" = 10 ] && [ "$alls" = "control pilot " ]
+t=$(data_rows "$O/team_services.csv")
+check "team_services.csv: header only without teams ($t rows)" [ "$t" = 0 ]
+arms=$(grep -c "^  \(control\|pilot\) (.*sick-leave days per 1,000 employed" "$TMP/out")
+check "stdout: a line per arm with sick-leave days per 1,000 employed (got $arms)" [ "$arms" = 2 ]
+check "stdout: staff hours and cost per arm" grep -q "^    cost NOK .* million (sick pay" "$TMP/out"
 
 hidden=$(ls -A "$O" 2>/dev/null | grep '^\.' | tr '\n' ' ')
 check "no hidden or temporary files (.*.tmp.*) left in the out dir (found: '$hidden')" [ -z "$hidden" ]
@@ -125,6 +149,10 @@ esac
 # --- baseline: no trial design ---------------------------------------------
 syf run scenarios/baseline-norway.ini --out "$TMP/base" --set population.persons=5000 --set world.offices=5
 expect_ok "run baseline-norway (5000 persons, 5 offices)"
+check "baseline stdout: one line for all offices with sick-leave days per 1,000 employed" \
+    grep -q "^  all offices (5 offices, 5000 employed.*sick-leave days per 1,000 employed" "$TMP/out"
+alls=$(awk -F, 'NR > 2 && $1 == "all" { print "[" $2 "]" }' "$TMP/base/summary.csv" 2>/dev/null | tr '\n' ' ')
+check "baseline summary.csv: one total row with an empty arm (got $alls)" [ "$alls" = "[] " ]
 extra=
 for f in trial.csv estimates.csv triage.csv; do
     [ -e "$TMP/base/$f" ] && extra="$extra $f"

@@ -1,7 +1,9 @@
 /* test_plot.c — gnuplot plots: KM of the lung data to PNG and SVG, line
- * plots, and the failure paths (bad directory, bad extension, gnuplot
+ * plots, stacked bars (the cost breakdown of `syfosim run`), and the
+ * failure paths (bad directory, bad extension, bad bar values, gnuplot
  * error, gnuplot missing) leaving no file behind.  Skips (passes with a
- * message) where gnuplot is not installed, apart from the "missing" test.
+ * message) where gnuplot is not installed, apart from the input checks and
+ * the "missing" test.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -187,6 +189,110 @@ static void test_lines(void **state)
     unlink(p);
 }
 
+/* Read a whole (small) text file into a static buffer. */
+static const char *slurp(const char *p)
+{
+    static char text[1 << 20];
+    FILE *f = fopen(p, "r");
+    assert_non_null(f);
+    size_t len = fread(text, 1, sizeof text - 1, f);
+    text[len] = '\0';
+    fclose(f);
+    return text;
+}
+
+static void test_stacked_bars(void **state)
+{
+    (void)state;
+    if (!have_gnuplot()) {
+        print_message("gnuplot not installed: skipped\n");
+        return;
+    }
+    /* two bars (arms) of three parts; values[p * 2 + k] */
+    const char *groups[] = {"control", "pilot \"arm\""};
+    const char *notes[] = {"total 10.2", NULL};
+    const char *parts[] = {"sick pay", "staff: veileder", "staff: rph_therapist, it's"};
+    const double v[] = {9.7, 10.1, 0.02, 0.03, 0.0, 0.2};
+    syf_plot_opts o;
+    syf_plot_opts_init(&o);
+    o.title = "Cost per 1,000 employed";
+    o.ylabel = "million NOK";
+    o.key = "outside right top";
+    char png[128], svg[128];
+    snprintf(png, sizeof png, "%s/cost.png", dir);
+    snprintf(svg, sizeof svg, "%s/cost.svg", dir);
+    int rc = syf_plot_stacked_bars(groups, notes, 2, parts, 3, v, &o, png);
+    if (rc != SYF_OK)
+        print_error("%s\n", syf_error_message());
+    assert_int_equal(rc, SYF_OK);
+    FILE *f = fopen(png, "rb");
+    assert_non_null(f);
+    unsigned char sig[8];
+    assert_int_equal(fread(sig, 1, 8, f), 8);
+    fclose(f);
+    assert_memory_equal(sig, "\x89PNG\r\n\x1a\n", 8);
+    assert_int_equal(syf_plot_stacked_bars(groups, notes, 2, parts, 3, v, &o, svg), SYF_OK);
+    const char *text = slurp(svg);
+    assert_non_null(strstr(text, "<svg"));
+    /* the key names every part, the axis every bar (the quote in a bar
+     * label becomes a single quote), the note stands above its bar */
+    assert_non_null(strstr(text, "sick pay"));
+    assert_non_null(strstr(text, "staff: veileder"));
+    assert_non_null(strstr(text, "staff: rph_therapist, it"));
+    assert_non_null(strstr(text, "control"));
+    assert_non_null(strstr(text, "pilot 'arm'"));
+    assert_non_null(strstr(text, "total 10.2"));
+    /* without labels, notes or options: still a plot */
+    assert_int_equal(syf_plot_stacked_bars(NULL, NULL, 2, NULL, 3, v, NULL, svg), SYF_OK);
+
+    char names[512];
+    list_dir(names, sizeof names);
+    assert_string_equal(names, "cost.png,cost.svg");
+}
+
+static void test_stacked_bars_bad_input(void **state)
+{
+    (void)state;
+    const double v[] = {1, 2, 3, 4};
+    const double neg[] = {1, -2, 3, 4};
+    const double nan_[] = {1, 2, NAN, 4};
+    char p[256], names[512];
+    snprintf(p, sizeof p, "%s/bars.png", dir);
+    assert_int_equal(syf_plot_stacked_bars(NULL, NULL, 0, NULL, 2, v, NULL, p), SYF_EINPUT);
+    assert_int_equal(syf_plot_stacked_bars(NULL, NULL, 2, NULL, 0, v, NULL, p), SYF_EINPUT);
+    assert_int_equal(syf_plot_stacked_bars(NULL, NULL, 2, NULL, 2, NULL, NULL, p), SYF_EINPUT);
+    assert_int_equal(syf_plot_stacked_bars(NULL, NULL, 2, NULL, 2, neg, NULL, p), SYF_EINPUT);
+    assert_non_null(strstr(syf_error_message(), "bar 2, part 1"));
+    assert_int_equal(syf_plot_stacked_bars(NULL, NULL, 2, NULL, 2, nan_, NULL, p), SYF_EINPUT);
+    assert_non_null(strstr(syf_error_message(), "bar 1, part 2"));
+    snprintf(p, sizeof p, "%s/bars.pdf", dir);
+    assert_int_equal(syf_plot_stacked_bars(NULL, NULL, 2, NULL, 2, v, NULL, p), SYF_EINPUT);
+    syf_plot_opts o;
+    syf_plot_opts_init(&o);
+    o.key = "top-left";
+    snprintf(p, sizeof p, "%s/bars.svg", dir);
+    assert_int_equal(syf_plot_stacked_bars(NULL, NULL, 2, NULL, 2, v, &o, p), SYF_EINPUT);
+    list_dir(names, sizeof names);
+    assert_string_equal(names, "");
+}
+
+static void test_available(void **state)
+{
+    (void)state;
+    assert_int_equal(syf_plot_available() != 0, have_gnuplot());
+    char *old = getenv("PATH");
+    char *saved = old ? strdup(old) : NULL;
+    setenv("PATH", dir, 1);
+    int a = syf_plot_available();
+    if (saved) {
+        setenv("PATH", saved, 1);
+        free(saved);
+    } else {
+        unsetenv("PATH");
+    }
+    assert_int_equal(a, 0);
+}
+
 static void test_failures_leave_no_file(void **state)
 {
     (void)state;
@@ -241,6 +347,9 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_km_png_svg, setup, teardown),
         cmocka_unit_test_setup_teardown(test_lines, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_stacked_bars, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_stacked_bars_bad_input, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_available, setup, teardown),
         cmocka_unit_test_setup_teardown(test_failures_leave_no_file, setup,
                                         teardown),
     };
