@@ -247,9 +247,10 @@ static int set_version(const syf_world *w, syf_trial_data *td, size_t j, int v,
                                  "internal error: trial population differs between versions of "
                                  "the world (person %u)",
                                  (unsigned)td->person[j]);
-        /* Waiting lists let the pilot reach a participant's history before
-         * recruitment (a status-quo team's queue shortens when pilot teams
-         * take people off it); the participant stays defined by the observed
+        /* Waiting lists (a status-quo team's queue shortens when pilot teams
+         * take people off it) and employer teams (fewer, shorter spells at
+         * served employers) let the pilot reach a participant's history
+         * before recruitment; the participant stays defined by the observed
          * world, and the outcome is measured from the same day. */
         kc = -1;
         for (size_t k = 0; k < n; k++)
@@ -308,6 +309,10 @@ static int collect_persons(const syf_world *w, const syf_design *design, syf_tri
     const syf_population *pop = w->pop;
     const int has_design = sc->trial.design != SYF_DESIGN_NONE && design;
     const int rd = sc->trial.design == SYF_DESIGN_RD;
+    /* an employer team changes onsets and spells from its start, so a pilot
+     * office's history before recruitment differs between versions: the
+     * participants are those of the observed world (see set_version) */
+    const int relaxed = sc->employer_team.fte > 0;
     int st = SYF_OK;
     for (size_t i = 0; i < pop->n && st == SYF_OK; i++) {
         const uint32_t o = pop->office[i];
@@ -344,7 +349,7 @@ static int collect_persons(const syf_world *w, const syf_design *design, syf_tri
                 wv.force_map = v;
             size_t m = syf_world_person(&wv, i, rd || v ? SYF_ARM_ALWAYS : SYF_ARM_NEVER, cf,
                                         SPELL_CAP, &cf_exited);
-            st = set_version(w, td, (size_t)j, v, cf, m, cf_exited, 0);
+            st = set_version(w, td, (size_t)j, v, cf, m, cf_exited, relaxed);
         }
     }
     free(buf);
