@@ -629,8 +629,12 @@ static int section_summary(report *r)
     int st = need_cols(r, R_SUMMARY, need, j);
     if (st != SYF_OK)
         return st;
-    size_t jh = 0;
+    /* cost columns of syfosim run (older outputs: veileder hours only) */
+    size_t jh = 0, jcs = 0, jct = 0, jpy = 0;
     int have_hours = col(r, R_SUMMARY, "staff_hours_veileder", &jh) == SYF_OK;
+    int have_costs = col(r, R_SUMMARY, "cost_sick_pay_nok", &jcs) == SYF_OK &&
+                     col(r, R_SUMMARY, "cost_staff_nok", &jct) == SYF_OK;
+    int have_py = col(r, R_SUMMARY, "person_years", &jpy) == SYF_OK;
     syf_error_clear();
     unsigned char *tot = calloc(d->n_rows + 1, 1), *off = calloc(d->n_rows + 1, 1);
     if (!tot || !off) {
@@ -660,10 +664,12 @@ static int section_summary(report *r)
         /* cost breakdown */
         const char *sp = ini_get(r, "regime", "sick_pay_nok");
         const char *vh = ini_get(r, "regime", "veileder_nok_per_hour");
-        fputs("<h3 id=\"cost\">Cost breakdown</h3>\n<table><thead><tr><th>arm</th>"
-              "<th>persons</th><th>sick pay (NOK)</th><th>staff time (NOK)</th>"
-              "<th>total (NOK)</th><th>per person (NOK)</th><th>paid days per person</th>"
-              "</tr></thead><tbody>\n", r->f);
+        fprintf(r->f,
+                "<h3 id=\"cost\">Cost breakdown</h3>\n<table><thead><tr><th>arm</th>"
+                "<th>persons</th><th>sick pay (NOK)</th><th>staff time (NOK)</th>"
+                "<th>total (NOK)</th><th>per %s (NOK)</th><th>paid days per %s</th>"
+                "</tr></thead><tbody>\n",
+                have_py ? "person-year" : "person", have_py ? "person-year" : "person");
         for (size_t i = 0; i < d->n_rows; i++) {
             if (!tot[i])
                 continue;
@@ -672,13 +678,18 @@ static int section_summary(report *r)
             double hours = have_hours ? d->cols[jh].num[i] : NAN;
             double spn = sp ? strtod(sp, NULL) : NAN, vhn = vh ? strtod(vh, NULL) : NAN;
             double c_sick = paid * spn, c_staff = hours * vhn;
+            if (have_costs) {
+                c_sick = d->cols[jcs].num[i];
+                c_staff = d->cols[jct].num[i];
+            }
+            const double denom = have_py ? d->cols[jpy].num[i] : persons;
             char a[64], b[64], c[64], e[64], g[64], h[64];
             fmt_num(a, sizeof a, persons);
             fmt_num(b, sizeof b, c_sick);
             fmt_num(c, sizeof c, c_staff);
             fmt_num(e, sizeof e, cost);
-            fmt_num(g, sizeof g, persons > 0 ? cost / persons : NAN);
-            fmt_num(h, sizeof h, persons > 0 ? paid / persons : NAN);
+            fmt_num(g, sizeof g, denom > 0 ? cost / denom : NAN);
+            fmt_num(h, sizeof h, denom > 0 ? paid / denom : NAN);
             fputs("<tr><td>", r->f);
             esc(r, d->cols[j[1]].str[i][0] ? d->cols[j[1]].str[i] : "all");
             fprintf(r->f, "</td><td class=\"n\">%s</td><td class=\"n\">%s</td>"
@@ -686,10 +697,17 @@ static int section_summary(report *r)
                           "<td class=\"n\">%s</td></tr>\n", a, b, c, e, g, h);
         }
         fputs("</tbody></table>\n", r->f);
-        expl(r, "Sick pay = NAV-paid days (grade-weighted, after the 16-day employer period) x "
-                "regime.sick_pay_nok; staff time = veileder hours x "
-                "regime.veileder_nok_per_hour%s.",
-             sp && vh ? "" : " (not shown: scenario.ini is missing)");
+        if (have_costs)
+            expl(r, "Sick pay = NAV-paid days (grade-weighted, after the 16-day employer "
+                    "period) x regime.sick_pay_nok; staff time = the hours of each profession "
+                    "(veiledere, team therapists, job specialists, employer teams) x its cost "
+                    "per hour (summary.csv cost_staff_nok)%s.",
+                 "");
+        else
+            expl(r, "Sick pay = NAV-paid days (grade-weighted, after the 16-day employer period) x "
+                    "regime.sick_pay_nok; staff time = veileder hours x "
+                    "regime.veileder_nok_per_hour%s.",
+                 sp && vh ? "" : " (not shown: scenario.ini is missing)");
     }
     fputs("<h3>Per office</h3>\n", r->f);
     csv_table(r, d, off, "data");
