@@ -56,7 +56,13 @@ typedef struct {
     double waits_sum;
     double team_hours[SYF_N_TEAM];           /* services started in the window */
     double employer_hours;                   /* employer team */
+    double team_paid[SYF_N_TEAM + 1];        /* paid FTE hours in the window: the four
+                                                teams, then the employer team */
 } office_acc;
+
+/* Paid hours per FTE-year: 37.5 hours x 45.2 working weeks (judgement: the
+ * Norwegian standard week less holidays and public holidays). */
+#define HOURS_PER_FTE_YEAR 1695.0
 
 /* One served team referral's wait, keyed by office * 2 + arm. */
 typedef struct {
@@ -362,17 +368,22 @@ static void acc_add(office_acc *t, const office_acc *a)
     t->waits_sum += a->waits_sum;
     for (int k = 0; k < SYF_N_TEAM; k++)
         t->team_hours[k] += a->team_hours[k];
+    for (int k = 0; k <= SYF_N_TEAM; k++)
+        t->team_paid[k] += a->team_paid[k];
     t->employer_hours += a->employer_hours;
 }
 
-/* Staff cost by profession (NOK): veileder, the four teams, employer team. */
+/* Staff cost by profession (NOK): veileder, the four teams, employer team.
+ * Veiledere are costed by the hours they spend on the follow-up; teams and
+ * the employer team by their paid FTE while present (an idle place costs
+ * as much as a used one). */
 static double staff_cost(const syf_scenario *sc, const office_acc *a, double *parts)
 {
     double p[SYF_N_TEAM + 2];
     p[0] = a->hours * sc->regime.veileder_nok_per_hour;
     for (int k = 0; k < SYF_N_TEAM; k++)
-        p[1 + k] = a->team_hours[k] * sc->team[k].cost_per_hour;
-    p[SYF_N_TEAM + 1] = a->employer_hours * sc->employer_team.cost_per_hour;
+        p[1 + k] = a->team_paid[k] * sc->team[k].cost_per_hour;
+    p[SYF_N_TEAM + 1] = a->team_paid[SYF_N_TEAM] * sc->employer_team.cost_per_hour;
     double s = 0;
     for (int k = 0; k < SYF_N_TEAM + 2; k++) {
         s += p[k];
@@ -397,7 +408,7 @@ static void summary_header(FILE *f)
                "p90_wait_days,hours_veileder");
     for (int k = 0; k < SYF_N_TEAM; k++)
         fprintf(f, ",hours_%s", syf_team_professions[k]);
-    fprintf(f, ",hours_employer_team,cost_sick_pay_nok,cost_staff_nok,cost_nok\n");
+    fprintf(f, ",hours_employer_team,paid_team_hours,cost_sick_pay_nok,cost_staff_nok,cost_nok\n");
 }
 
 static void summary_row(FILE *f, const syf_scenario *sc, const char *office, const char *arm,
@@ -424,7 +435,53 @@ static void summary_row(FILE *f, const syf_scenario *sc, const char *office, con
     fprintf(f, "%.1f", a->hours);
     for (int k = 0; k < SYF_N_TEAM; k++)
         fprintf(f, ",%.1f", a->team_hours[k]);
-    fprintf(f, ",%.1f,%.0f,%.0f,%.0f\n", a->employer_hours, sick_pay, staff, sick_pay + staff);
+    double paid = 0;
+    for (int k = 0; k <= SYF_N_TEAM; k++)
+        paid += a->team_paid[k];
+    fprintf(f, ",%.1f,%.1f,%.0f,%.0f,%.0f\n", a->employer_hours, paid, sick_pay, staff,
+            sick_pay + staff);
+}
+
+/* Paid team hours: each team's FTE while it is present in the office,
+ * inside the window, split at the pilot's start like the rest of the row
+ * (pilot teams are present from the pilot's start plus their start_day;
+ * status-quo teams from their start_day; under individual randomisation
+ * every office runs the pilot, on its pilot row). */
+static void team_paid_hours(const syf_world *w, const syf_design *d, office_acc *acc)
+{
+    const syf_scenario *sc = w->sc;
+    for (size_t o = 0; o < w->pop->n_office; o++) {
+        const int32_t split = d->person_treated ? w->obs0 : pilot_split(w, d, o, -1);
+        for (int k = 0; k <= SYF_N_TEAM; k++) {
+            const double fte = k < SYF_N_TEAM ? sc->team[k].fte : sc->employer_team.fte;
+            if (!(fte > 0))
+                continue;
+            int32_t from;
+            if (k < SYF_N_TEAM) {
+                const syf_team_params *tp = &sc->team[k];
+                from = tp->in_pilot ? (split < w->obs1 ? split + (int32_t)tp->start_day
+                                                       : INT32_MAX)
+                                    : (int32_t)tp->start_day;
+            } else if (sc->employer_team.in_pilot) {
+                from = split < w->obs1 ? split : INT32_MAX;
+            } else {
+                const int c = w->pop->office_county[o];
+                from = sc->employer_team.counties[c] > 0.5
+                           ? w->obs0 + (int32_t)sc->employer_team.start_days[c]
+                           : INT32_MAX;
+            }
+            if (from == INT32_MAX)
+                continue;
+            for (int h = 0; h < 2; h++) {
+                int32_t lo = h ? split : w->obs0, hi = h ? w->obs1 : split;
+                if (from > lo)
+                    lo = from;
+                if (lo < hi)
+                    acc[2 * o + h].team_paid[k] +=
+                        fte * HOURS_PER_FTE_YEAR * (double)(hi - lo) / 365.0;
+            }
+        }
+    }
 }
 
 /* Employer-team hours: each served employer's team hours per year for the
@@ -854,6 +911,7 @@ int syf_cmd_run(int argc, char **argv)
     if (st != SYF_OK)
         goto done;
     employer_hours(&w, design ? SYF_ARM_ACTUAL : SYF_ARM_NEVER, &dsg, c.acc);
+    team_paid_hours(&w, &dsg, c.acc);
 
     /* summary per office and arm, then per arm */
     {

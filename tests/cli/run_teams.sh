@@ -15,7 +15,7 @@
 setup run_teams
 
 PERSONS=20000 # small populations (or 250 per office): each run well under a second
-SUMMARY_HEADER="office_id,arm,persons,person_years,spells,sick_days,paid_days,aap_entries,sick_persons,rtw_12m,rtw_12m_share,referrals,served,withdrawn,expired,mean_wait_days,p90_wait_days,hours_veileder,hours_rph_therapist,hours_cognitive_therapist,hours_job_specialist,hours_nav_veileder,hours_employer_team,cost_sick_pay_nok,cost_staff_nok,cost_nok"
+SUMMARY_HEADER="office_id,arm,persons,person_years,spells,sick_days,paid_days,aap_entries,sick_persons,rtw_12m,rtw_12m_share,referrals,served,withdrawn,expired,mean_wait_days,p90_wait_days,hours_veileder,hours_rph_therapist,hours_cognitive_therapist,hours_job_specialist,hours_nav_veileder,hours_employer_team,paid_team_hours,cost_sick_pay_nok,cost_staff_nok,cost_nok"
 TEAM_HEADER="person_id,spell_id,office_id,arm,team,profession,outcome,referral_day,left_day,wait_days,end_day,hours"
 HAVE_GNUPLOT=0
 command -v gnuplot >/dev/null 2>&1 && HAVE_GNUPLOT=1
@@ -243,9 +243,17 @@ check "team_rph fte 1 (in every office from day 0): hours_rph_therapist > 0 ($rp
     awk -v h="$rph" 'BEGIN { exit !(h > 0) }'
 vrate=$(ini_value "$TMP/fte0/scenario.ini" regime veileder_nok_per_hour)
 bad=$(awk -F, -v v="$vrate" 'NR == 2 { for (i = 1; i <= NF; i++) c[$i] = i; next }
-    NR > 2 { e = $c["hours_veileder"] * v + $c["hours_rph_therapist"] * 1000; d = $c["cost_staff_nok"] - e
+    NR > 2 { e = $c["hours_veileder"] * v + $c["paid_team_hours"] * 1000; d = $c["cost_staff_nok"] - e
              if (d > 1.5 || d < -1.5) print $1 ":" $c["cost_staff_nok"] "!=" e }' "$S" | head -n 3 | tr '\n' ' ')
-check "cost_staff_nok = hours_veileder x regime.veileder_nok_per_hour + hours_rph_therapist x 1000 ($bad)" [ -z "$bad" ]
+check "cost_staff_nok = hours_veileder x regime.veileder_nok_per_hour + paid_team_hours x 1000 ($bad)" [ -z "$bad" ]
+# a team is paid for its FTE while present: 1 FTE x 1,695 hours a year in every office
+nof=$(ini_value "$TMP/fte0/scenario.ini" world offices)
+wdays=$(ini_value "$TMP/fte0/scenario.ini" run observation_days)
+paid=$(sum_col "$S" paid_team_hours all)
+check "paid_team_hours = offices x fte x 1695 x window/365 ($paid for $nof offices)" \
+    awk -v p="$paid" -v n="$nof" -v d="$wdays" 'BEGIN { e = n * 1695 * d / 365; exit !(p > e - 1 && p < e + 1) }'
+check "paid hours of a team at least the hours it delivered ($paid >= $rph)" \
+    awk -v p="$paid" -v h="$rph" 'BEGIN { exit !(p >= h) }'
 syf run "$TMP/fte0.ini" --out "$TMP/fte0b" --set team_rph.fte=0
 expect_ok "run with both teams at fte 0"
 tot=$(awk -F, 'NR == 2 { for (i = 1; i <= NF; i++) c[$i] = i; next }
@@ -271,8 +279,9 @@ h1=$(sum_col "$TMP/emp1/summary.csv" hours_employer_team all)
 check "employer-team hours > 0 ($h0) and from day 146 they are (365 - 146) / 365 of that ($h1)" \
     awk -v a="$h0" -v b="$h1" 'BEGIN { exit !(a > 0 && b > 0.59 * a && b < 0.61 * a) }'
 bad=$(awk -F, 'NR == 2 { for (i = 1; i <= NF; i++) c[$i] = i; next }
-    NR > 2 && $1 == "all" { e = $c["hours_employer_team"] * 900; if (e > $c["cost_staff_nok"] + 1.5) print "staff cost " $c["cost_staff_nok"] " < " e }' "$TMP/emp0/summary.csv")
-check "employer-team hours are costed at employer_team.cost_per_hour ($bad)" [ -z "$bad" ]
+    NR > 2 && $1 == "all" { e = $c["hours_veileder"] * 460 + $c["paid_team_hours"] * 900; d = $c["cost_staff_nok"] - e
+        if ($c["paid_team_hours"] <= 0 || d > 1.5 || d < -1.5) print "staff cost " $c["cost_staff_nok"] " != " e }' "$TMP/emp0/summary.csv")
+check "the employer team's paid FTE hours are costed at employer_team.cost_per_hour ($bad)" [ -z "$bad" ]
 
 # --- without gnuplot: data written, plots skipped with one warning ----------
 syf_noplot run "$TMP/fte0.ini" --out "$TMP/nognu"
