@@ -255,6 +255,12 @@ static void spell_referrals(const syf_world *w, spell_state *st, int age, int32_
             cand[t] = r;
             if (r < first)
                 first = r;
+            /* a candidate not referred (declined) gets the spillover from
+             * the day they would have been referred */
+            if (tp->spillover > 0) {
+                st->spill_day[t] = r;
+                spills = 1;
+            }
         } else if (tp->spillover > 0) {
             st->spill_day[t] = spill_from(w, st, t, open);
             spills |= st->spill_day[t] >= 0;
@@ -272,14 +278,23 @@ static void spell_referrals(const syf_world *w, spell_state *st, int age, int32_
     syf_stream s;
     syf_stream_init(&s, w->seed, w->rep, st->person, syf_purpose(SYF_P_SERVICE, st->k));
     const int coop = pop->gp_cooperates ? pop->gp_cooperates[pop->gp[st->person]] : 1;
+    /* one willingness per spell: a person who takes up a team with uptake p
+     * also takes up every team with uptake >= p (concurrent follow-up by
+     * several teams reaches the same persons, digest-000 L29-35) */
+    const double u_take = syf_stream_uniform(&s);
+    int dropped = 0;
     for (int t = 0; t < SYF_N_TEAM; t++) {
-        const double u_take = syf_stream_uniform(&s), u_key = syf_stream_uniform(&s);
+        const double u_key = syf_stream_uniform(&s);
         if (cand[t] < 0)
             continue;
         const syf_team_params *tp = &sc->team[t];
         const double take = tp->uptake * (coop ? 1.0 : 1.0 - tp->gp_dependence);
         if (!(u_take < take))
             continue;
+        if (st->spill_day[t] >= 0) { /* the service replaces the spillover */
+            st->spill_day[t] = -1;
+            dropped = 1;
+        }
         spell_referral *rf = &st->ref[st->n_ref++];
         rf->team = (uint8_t)t;
         rf->day = sp->start + cand[t];
@@ -294,6 +309,8 @@ static void spell_referrals(const syf_world *w, spell_state *st, int age, int32_
             rf->key = (double)rf->day;
         }
     }
+    if (dropped) /* changes only from the referral days on */
+        spell_exit(w, st);
 }
 
 /* ---- the spell ---------------------------------------------------------- */

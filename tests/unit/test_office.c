@@ -402,6 +402,62 @@ static void test_employer_team(void **state)
     syf_population_free(pop);
 }
 
+/* One willingness per spell: with equal uptakes two teams reach the same
+ * persons; a team nobody takes up still acts through its spillover. */
+static void test_uptake_shared_and_spillover_of_decliners(void **state)
+{
+    (void)state;
+    syf_scenario sc;
+    base(&sc, 6000, 2);
+    team(&sc, SYF_TEAM_RPH, 1000, 1.5);
+    team(&sc, SYF_TEAM_NAV, 1000, 1.2);
+    sc.team[SYF_TEAM_RPH].uptake = sc.team[SYF_TEAM_NAV].uptake = 0.4;
+    syf_population *pop;
+    assert_int_equal(syf_population_build(&sc, 12, 0, &pop), SYF_OK);
+    syf_world w;
+    syf_world_init(&w, &sc, pop, 12, 0);
+    office_out o;
+    run_all(&w, SYF_ARM_ACTUAL, &o);
+    size_t rph = 0, both = 0;
+    for (size_t r = 0; r < o.sv_n; r++) {
+        if (o.sv[r].team != SYF_TEAM_RPH)
+            continue;
+        rph++;
+        for (size_t q = 0; q < o.sv_n; q++)
+            both += o.sv[q].team == SYF_TEAM_NAV && o.sv[q].person == o.sv[r].person &&
+                    o.sv[q].spell == o.sv[r].spell;
+    }
+    assert_true(rph > 100);
+    assert_int_equal(both, rph);
+    out_free(&o);
+    syf_population_free(pop);
+
+    /* uptake 0 with spillover: shorter spells for the would-be referred */
+    syf_scenario s2;
+    base(&s2, 6000, 2);
+    team(&s2, SYF_TEAM_RPH, 1, 2.0);
+    s2.team[SYF_TEAM_RPH].uptake = 0;
+    s2.team[SYF_TEAM_RPH].in_pilot = 1;
+    double days[2];
+    for (int v = 0; v < 2; v++) {
+        s2.team[SYF_TEAM_RPH].spillover = v ? 0.5 : 0.0;
+        assert_int_equal(syf_population_build(&s2, 13, 0, &pop), SYF_OK);
+        syf_world w2;
+        syf_world_init(&w2, &s2, pop, 13, 0);
+        office_out o2;
+        run_all(&w2, SYF_ARM_ALWAYS, &o2);
+        assert_int_equal(o2.sv_n, 0);
+        days[v] = 0;
+        for (size_t i = 0; i < pop->n; i++)
+            for (size_t k = 0; k < o2.n[i]; k++)
+                days[v] += syf_spell_days_in(&w2, &o2.sp[i * CAP + k], 0, w2.obs0, w2.obs1);
+        out_free(&o2);
+        syf_population_free(pop);
+    }
+    print_message("uptake 0: sick days %.0f without, %.0f with spillover 0.5\n", days[0], days[1]);
+    assert_true(days[1] < 0.97 * days[0]);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -411,6 +467,7 @@ int main(void)
         cmocka_unit_test(test_capacity_is_real),
         cmocka_unit_test(test_spillover_reaches_controls),
         cmocka_unit_test(test_employer_team),
+        cmocka_unit_test(test_uptake_shared_and_spillover_of_decliners),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
