@@ -108,16 +108,34 @@ double syf_trial_outcome(const syf_world *w, const syf_spell *sp, size_t n, int3
     return y;
 }
 
+/* With trial.population = team_eligible: could a pilot team take this
+ * spell by the person's age and the spell's diagnosis group? */
+static int team_eligible(const syf_world *w, size_t i, const syf_spell *sp)
+{
+    const syf_scenario *sc = w->sc;
+    if (sc->trial.population != SYF_POPULATION_TEAM_ELIGIBLE)
+        return 1;
+    const int age = w->pop->age[i] + (int)((sp->start - w->obs0) / 365);
+    for (int t = 0; t < SYF_N_TEAM; t++) {
+        const syf_team_params *tp = &sc->team[t];
+        if (tp->fte > 0 && tp->in_pilot && age >= tp->age_min && age <= tp->age_max &&
+            tp->diagnoses[sp->diag] >= 0.5)
+            return 1;
+    }
+    return 0;
+}
+
 /* Index spell: the first spell whose triage day is inside the window and
- * that is still running on it.  Returns its position or -1. */
-static long find_index(const syf_world *w, const syf_spell *sp, size_t n)
+ * that is still running on it (and, with trial.population = team_eligible,
+ * that a pilot team could take).  Returns its position or -1. */
+static long find_index(const syf_world *w, size_t i, const syf_spell *sp, size_t n)
 {
     const int32_t td = (int32_t)w->sc->pilot.triage_day;
     for (size_t k = 0; k < n; k++) {
         int32_t t = sp[k].start + td;
         if (t >= w->obs1)
             break;
-        if (t >= w->obs0 && sp[k].days > td)
+        if (t >= w->obs0 && sp[k].days > td && team_eligible(w, i, &sp[k]))
             return (long)k;
     }
     return -1;
@@ -193,7 +211,7 @@ static long add_row(const syf_world *w, const syf_design *design, syf_trial_data
     const syf_scenario *sc = w->sc;
     const int32_t tday = (int32_t)sc->pilot.triage_day;
     const uint32_t o = w->pop->office[i];
-    long k = find_index(w, buf, n);
+    long k = find_index(w, i, buf, n);
     if (k < 0)
         return -1;
     if (td->n == td->cap && td_grow(td) != SYF_OK)
@@ -240,7 +258,7 @@ static long add_row(const syf_world *w, const syf_design *design, syf_trial_data
 static int set_version(const syf_world *w, syf_trial_data *td, size_t j, int v,
                        const syf_spell *buf, size_t n, int32_t exited, int queues)
 {
-    long kc = find_index(w, buf, n);
+    long kc = find_index(w, td->person[j], buf, n);
     if (kc < 0 || buf[kc].start != td->index_start[j]) {
         if (!queues)
             return syf_error_set(SYF_ERUNTIME,

@@ -203,6 +203,7 @@ const syf_keydef syf_keys[] = {
     KREAL("trial", "attrition_slope", trial.attrition_slope, "0", -10, 10, "Log-odds of dropping out per SD of worse prognosis (0 = at random).", "judgement"),
     KREAL("trial", "rd_bandwidth", trial.rd_bandwidth, "0", 0, 100, "rd design: bandwidth of the local-linear estimator in score units (0 = data-driven).", ""),
     KREAL("trial", "fidelity_min", trial.fidelity_min, "1.0", 0, 1, "Implementation fidelity: each pilot office delivers the pilot to a spell with probability drawn uniformly between this and 1.", "digest-003 L876 (judgement)"),
+    KENUM("trial", "population", trial.population, "all|team_eligible", "all", "Trial population: every spell still sick on pilot.triage_day in the window (all), or only those a pilot team could take by age and diagnosis group (team_eligible: the recruitment of a team pilot such as Modell 1 or 2, without diluting the effect over persons the teams never see).", "digest-000 L2162-2165, L1618"),
     KENUM("trial", "outcome", trial.outcome, "paid_days|sick_days|work_12m", "paid_days", "Outcome per trial participant: NAV-paid days, grade-weighted sick-leave working days, or at work at the end of the outcome window.", "digest-003 L878"),
     KINT("trial", "outcome_days", trial.outcome_days, "365", 28, 3650, "Outcome window from the start of the index spell.", "digest-003 L878"),
     KREAL("trial", "alpha", trial.alpha, "0.05", 0.0001, 0.5, "Two-sided significance level.", ""),
@@ -685,6 +686,17 @@ int syf_scenario_validate(const syf_scenario *sc)
                              "(accepted: msyfo or risk_score, or a team with fte > 0 and "
                              "in_pilot = 1)",
                              w, d == SYF_DESIGN_CLUSTER_RCT ? "cluster_rct" : "trial");
+    }
+    int person_pilot_teams = 0;
+    for (int t = 0; t < SYF_N_TEAM; t++)
+        person_pilot_teams |= sc->team[t].fte > 0 && sc->team[t].in_pilot;
+    if (d != SYF_DESIGN_NONE && sc->trial.population == SYF_POPULATION_TEAM_ELIGIBLE &&
+        !person_pilot_teams) {
+        key_where(sc, "trial", "population", w, sizeof w);
+        return syf_error_set(SYF_EINPUT,
+                             "%s: trial.population: team_eligible needs a team with fte > 0 and "
+                             "in_pilot = 1 (accepted: all)",
+                             w);
     }
     /* the trial population is recruited on spell day pilot.triage_day: a
      * pilot team referring earlier would treat before recruitment */

@@ -62,6 +62,7 @@ enum {
     SYF_ESTIMATOR_SC
 };
 enum { SYF_OUTCOME_PAID_DAYS, SYF_OUTCOME_SICK_DAYS, SYF_OUTCOME_WORK_12M };
+enum { SYF_POPULATION_ALL, SYF_POPULATION_TEAM_ELIGIBLE };
 enum { SYF_SE_CR2, SYF_SE_CR1, SYF_SE_CR0, SYF_SE_CR3 };
 enum { SYF_INFERENCE_ANALYTIC, SYF_INFERENCE_WILD, SYF_INFERENCE_RI };
 
@@ -201,6 +202,7 @@ typedef struct {
         double consent_share, attrition_slope, fidelity_min;
         double rd_bandwidth;
         int outcome;
+        int population; /* SYF_POPULATION_* */
         long outcome_days;
         double alpha;
         int estimator;
