@@ -30,6 +30,45 @@ void syf_world_init(syf_world *w, const syf_scenario *sc, const syf_population *
     w->obs0 = (int32_t)sc->run.burn_in_days;
     w->obs1 = w->obs0 + (int32_t)sc->run.observation_days;
     w->end = w->obs1 + (int32_t)sc->run.follow_up_days;
+    /* mean and SD of the register part of a risk score (score_observed), with
+     * diagnosis, age and sex independent at their scenario shares; grading
+     * and earlier spells enter unstandardised (their coefficients below are
+     * on the same scale) */
+    double m = 0, v = 0;
+    const double *ds = sc->duration.diagnosis_shares, *as = sc->population.age_shares;
+    double md = 0, vd = 0, ma = 0, va = 0;
+    for (int d = 0; d < SYF_N_DIAG; d++)
+        md += ds[d] * -log(sc->duration.diagnosis_hr[d]);
+    for (int d = 0; d < SYF_N_DIAG; d++)
+        vd += ds[d] * pow(-log(sc->duration.diagnosis_hr[d]) - md, 2);
+    for (int a = 0; a < SYF_N_AGE; a++)
+        ma += as[a] * -log(sc->duration.age_hr[a]);
+    for (int a = 0; a < SYF_N_AGE; a++)
+        va += as[a] * pow(-log(sc->duration.age_hr[a]) - ma, 2);
+    const double f = sc->population.female_share, lf = -log(sc->duration.female_hr);
+    m = md + ma + f * lf;
+    v = vd + va + f * (1 - f) * lf * lf;
+    w->score_obs_mean = m;
+    w->score_obs_sd = v > 0 ? sqrt(v) : 1.0;
+}
+
+/* Register part of a risk score: the standardised expected duration from
+ * what NAV observes on the triage day (the hazard ratios of the spell's
+ * diagnosis group, the person's age and sex; longer if not graded -- a
+ * graded spell recovers faster -- and if earlier spells recur). */
+static double score_observed(const syf_world *w, size_t i, const syf_spell *sp, int age,
+                             int32_t triage_day, int recurrent_count)
+{
+    const syf_scenario *sc = w->sc;
+    const syf_population *pop = w->pop;
+    const int ag = syf_age_group(age > 69 ? 69 : age < 16 ? 16 : age);
+    double x = -log(sc->duration.diagnosis_hr[sp->diag]) - log(sc->duration.age_hr[ag]) -
+               (pop->sex[i] ? log(sc->duration.female_hr) : 0.0);
+    x = (x - w->score_obs_mean) / w->score_obs_sd;
+    if (syf_spell_grade_on(sp, triage_day) < 100)
+        x -= log(sc->grading.hr) / w->score_obs_sd;
+    x += 0.2 * (recurrent_count > 5 ? 5 : recurrent_count); /* judgement */
+    return x;
 }
 
 int syf_world_dow(const syf_world *w, int32_t day)
@@ -437,7 +476,11 @@ void spell_begin(const syf_world *w, size_t i, size_t k, int32_t start, int arm,
         syf_triage_input tin;
         syf_triage_draw(&ts, &tin);
         const double u_fidelity = syf_stream_uniform(&ts);
-        sp->score = (float)(sp->prognosis + sc->pilot.score_noise_sd * syf_stream_normal(&ts));
+        const double self = sp->prognosis + sc->pilot.score_noise_sd * syf_stream_normal(&ts);
+        const double wo = sc->pilot.score_observed_weight;
+        sp->score = (float)(wo > 0 ? (1.0 - wo) * self + wo * score_observed(w, i, sp, age, triage_day,
+                                                                             recurrent_count)
+                                   : self);
         if (pilot && w->assign && w->assign->office_fidelity)
             pilot = u_fidelity < w->assign->office_fidelity[pop->office[i]];
         if (pilot) {

@@ -171,7 +171,7 @@ typedef struct {
         long mapping_delay_days;
         double effect_hr;
         double message_hours, mapping_hours;
-        double score_noise_sd, score_threshold;
+        double score_noise_sd, score_threshold, score_observed_weight;
         /* triage rule set version 2 (models/triage.c) */
         double disability_share;
         double self_noise_shared, self_hazard_weight;

@@ -91,6 +91,7 @@ typedef struct {
                       (non-excluded) person mapped -- for counterfactuals of the rd design */
     uint64_t seed, rep;
     int32_t obs0, obs1, end;
+    double score_obs_mean, score_obs_sd; /* standardises the register part of a risk score */
 } syf_world;
 
 void syf_world_init(syf_world *w, const syf_scenario *sc, const syf_population *pop,

@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <limits.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -558,9 +559,74 @@ static void test_rd_data(void **state)
     syf_population_free(pop);
 }
 
+/* A risk score from register data only (score_observed_weight = 1) is a
+ * function of what NAV observes: spells alike in diagnosis group, age
+ * group, sex, grading on the triage day and recurrence get the same score,
+ * whatever their prognosis; longer-lasting diagnosis groups score higher. */
+static void test_register_score(void **state)
+{
+    (void)state;
+    syf_scenario sc;
+    syf_scenario_defaults(&sc);
+    sc.population.persons = 12000;
+    sc.world.offices = 4;
+    sc.pilot.type = SYF_PILOT_RISK_SCORE;
+    sc.pilot.score_observed_weight = 1.0;
+    sc.pilot.score_noise_sd = 3.0;
+    syf_population *pop = small_pop(&sc, 31);
+    syf_world w;
+    syf_world_init(&w, &sc, pop, 31, 0);
+    syf_spell buf[256];
+    size_t seen = 0, pairs = 0;
+    double sum_p = 0, sum_l = 0;
+    size_t n_p = 0, n_l = 0;
+    float key_score[2][SYF_N_DIAG][SYF_N_AGE];
+    int have[2][SYF_N_DIAG][SYF_N_AGE];
+    memset(have, 0, sizeof have);
+    for (size_t i = 0; i < pop->n; i++) {
+        size_t n = syf_world_person(&w, i, SYF_ARM_ALWAYS, buf, 256, NULL);
+        for (size_t k = 0; k < n; k++) {
+            const syf_spell *sp = &buf[k];
+            if (isnan(sp->score))
+                continue;
+            seen++;
+            if (sp->diag == SYF_DIAG_P) {
+                sum_p += sp->score;
+                n_p++;
+            } else if (sp->diag == SYF_DIAG_L) {
+                sum_l += sp->score;
+                n_l++;
+            }
+            /* alike: not graded at triage, no earlier spell in the look-back
+             * (censored spells can lose a grading that began after the end) */
+            if (syf_spell_grade_on(sp, (int32_t)sc.pilot.triage_day) < 100 || k > 0 ||
+                sp->reason == SYF_END_CENSORED)
+                continue;
+            const int age = pop->age[i] + (int)((sp->start - w.obs0) / 365);
+            const int ag = syf_age_group(age > 69 ? 69 : age);
+            int *h = &have[pop->sex[i]][sp->diag][ag];
+            float *ks = &key_score[pop->sex[i]][sp->diag][ag];
+            if (buf[0].start < sp->start - (int32_t)sc.pilot.recurrent_lookback_days || k == 0) {
+                if (*h) {
+                    assert_near(sp->score, *ks, 1e-6);
+                    pairs++;
+                } else {
+                    *h = 1;
+                    *ks = sp->score;
+                }
+            }
+        }
+    }
+    assert_true(seen > 300);
+    assert_true(pairs > 50);
+    assert_true(sum_p / (double)n_p > sum_l / (double)n_l); /* P spells last longer */
+    syf_population_free(pop);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_register_score),
         cmocka_unit_test(test_days_in_matches_brute_force), cmocka_unit_test(test_maximum),
         cmocka_unit_test(test_common_random_numbers), cmocka_unit_test(test_triage_rules),
         cmocka_unit_test(test_design_assign), cmocka_unit_test(test_designs_replicate),
