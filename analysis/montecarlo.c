@@ -203,12 +203,20 @@ static void draw_progress(const char *label, size_t done, size_t total, double e
     fflush(stderr);
 }
 
-static void set_reason(char *dst, const char *msg)
+/* A reason is one line without quotes (it ends a CSV row and a results
+ * file row). */
+static void clean_reason(char *dst)
 {
-    snprintf(dst, SYF_MC_REASON, "%s", msg ? msg : "");
+    dst[SYF_MC_REASON - 1] = '\0';
     for (char *p = dst; *p; p++)
         if (*p == '"' || *p == '\n' || *p == '\r' || *p == '\t')
             *p = *p == '"' ? '\'' : ' ';
+}
+
+static void set_reason(char *dst, const char *msg)
+{
+    snprintf(dst, SYF_MC_REASON, "%s", msg ? msg : "");
+    clean_reason(dst);
 }
 
 static int trial_fn(void *ctx, size_t cell, uint64_t seed, uint64_t rep, syf_trial_estimate *est)
@@ -217,35 +225,101 @@ static int trial_fn(void *ctx, size_t cell, uint64_t seed, uint64_t rep, syf_tri
     return syf_trial_replicate(cells[cell], seed, rep, est);
 }
 
+static int trial_group_fn(void *ctx, size_t first, size_t n, uint64_t seed, uint64_t rep,
+                          syf_mc_rep *out)
+{
+    const syf_scenario *const *cells = ctx;
+    syf_trial_estimate est[SYF_MC_MAX_GROUP];
+    char *reason[SYF_MC_MAX_GROUP];
+    for (size_t k = 0; k < n; k++)
+        reason[k] = out[k].reason;
+    int st = syf_trial_replicate_multi(cells + first, n, seed, rep, est, reason, SYF_MC_REASON);
+    for (size_t k = 0; k < n; k++) /* bytes: the padding stays as zeroed */
+        memcpy(&out[k].est, &est[k], sizeof est[k]);
+    return st;
+}
+
+/* One task: replication rep of the group of cells first..first+G-1 into
+ * out[0..G-1] (zeroed here: records are stored as bytes, padding too).
+ * Returns SYF_ENOMEM to abort the run. */
+static int run_task(const syf_mc_opts *o, size_t first, size_t G, uint64_t seed, uint64_t rep,
+                    syf_mc_rep *out)
+{
+    memset(out, 0, G * sizeof *out);
+    if (G > 1 || o->group_fn) {
+        syf_error_clear();
+        int st = (o->group_fn ? o->group_fn : trial_group_fn)(o->ctx, first, G, seed, rep, out);
+        for (size_t k = 0; k < G; k++) {
+            clean_reason(out[k].reason);
+            if (out[k].est.status != SYF_OK && !out[k].reason[0])
+                set_reason(out[k].reason, "failed (no message)");
+        }
+        return st == SYF_ENOMEM ? st : SYF_OK;
+    }
+    syf_error_clear();
+    int st = (o->fn ? o->fn : trial_fn)(o->ctx, first, seed, rep, &out->est);
+    if (st != SYF_OK) {
+        out->est.status = st;
+        set_reason(out->reason, syf_error_message());
+        if (st == SYF_ENOMEM)
+            return st;
+    } else if (out->est.status != SYF_OK)
+        set_reason(out->reason, syf_error_message());
+    return SYF_OK;
+}
+
 int syf_mc_run(syf_mc *mc, const syf_mc_opts *o)
 {
-    syf_mc_fn fn = o->fn ? o->fn : trial_fn;
+    const size_t G = o->group > 1 ? o->group : 1;
+    if (G > SYF_MC_MAX_GROUP || mc->n_cells % G)
+        return syf_error_set(SYF_EINPUT, "montecarlo: %zu cells cannot form groups of %zu",
+                             mc->n_cells, G);
+    const size_t NG = mc->n_cells / G; /* groups of a replication */
     mc->interrupted = 0;
     /* With the trial function a replication depends only on the cell's
-     * scenario: cells with the same scenario hash (a null cell equal to a
-     * grid point at effect_hr = 1, the null cells of a sweep over the
-     * effect) are run once, at their first cell, and copied. */
-    size_t *canon = malloc(mc->n_cells * sizeof *canon);
+     * scenario: groups whose cells have the same scenario hashes (a null
+     * cell equal to a grid point at effect_hr = 1, the null cells of a
+     * sweep over the effect) are run once, at their first group, and
+     * copied. */
+    const int dedupe = !o->fn && !o->group_fn;
+    size_t *canon = malloc(NG * sizeof *canon);
     if (!canon)
         return syf_error_set(SYF_ENOMEM, "out of memory");
-    for (size_t c = 0; c < mc->n_cells; c++) {
-        canon[c] = c;
-        for (size_t b = 0; !o->fn && b < c; b++)
-            if (canon[b] == b && mc->hash[b] == mc->hash[c]) {
-                canon[c] = b;
+    for (size_t g = 0; g < NG; g++) {
+        canon[g] = g;
+        for (size_t b = 0; dedupe && b < g; b++) {
+            if (canon[b] != b)
+                continue;
+            size_t k = 0;
+            while (k < G && mc->hash[b * G + k] == mc->hash[g * G + k])
+                k++;
+            if (k == G) {
+                canon[g] = b;
                 break;
             }
+        }
     }
+    /* A group is done when all its cells are (a checkpoint holds whole
+     * groups; one edited by hand is recomputed whole). */
+#define GROUP_DONE(gg, rr, res)                                                                 \
+    do {                                                                                        \
+        res = 1;                                                                                \
+        for (size_t k_ = 0; k_ < G; k_++)                                                       \
+            res &= mc->done[idx(mc, (gg) * G + k_, rr)];                                       \
+    } while (0)
     size_t total = 0;
     for (uint64_t r = 1; r <= mc->reps; r++)
         if (syf_mc_owns(mc, r))
-            for (size_t c = 0; c < mc->n_cells; c++) {
-                size_t i = idx(mc, c, r), k = idx(mc, canon[c], r);
-                if (!mc->done[i] && mc->done[k]) { /* e.g. loaded from a checkpoint */
-                    mc->res[i] = mc->res[k];
-                    mc->done[i] = 1;
-                }
-                total += canon[c] == c && !mc->done[i];
+            for (size_t g = 0; g < NG; g++) {
+                int here, there;
+                GROUP_DONE(g, r, here);
+                GROUP_DONE(canon[g], r, there);
+                if (!here && there) /* e.g. loaded from a checkpoint */
+                    for (size_t k = 0; k < G; k++) {
+                        mc->res[idx(mc, g * G + k, r)] = mc->res[idx(mc, canon[g] * G + k, r)];
+                        mc->done[idx(mc, g * G + k, r)] = 1;
+                    }
+                total += canon[g] == g && !here;
             }
     size_t *task = malloc((total ? total : 1) * sizeof *task);
     if (!task) {
@@ -255,9 +329,13 @@ int syf_mc_run(syf_mc *mc, const syf_mc_opts *o)
     size_t nt = 0;
     for (uint64_t r = 1; r <= mc->reps; r++) /* replication-major */
         if (syf_mc_owns(mc, r))
-            for (size_t c = 0; c < mc->n_cells; c++)
-                if (canon[c] == c && !mc->done[idx(mc, c, r)])
-                    task[nt++] = idx(mc, c, r);
+            for (size_t g = 0; g < NG; g++) {
+                int here;
+                GROUP_DONE(g, r, here);
+                if (canon[g] == g && !here)
+                    task[nt++] = idx(mc, g * G, r);
+            }
+#undef GROUP_DONE
 
     const double t0 = now_secs();
     double last_save = t0, last_draw = -1e300, save_cost = 0;
@@ -267,56 +345,48 @@ int syf_mc_run(syf_mc *mc, const syf_mc_opts *o)
     if (o->progress && total)
         draw_progress(o->progress_label, 0, total, 0.0, 0);
 #pragma omp parallel for schedule(dynamic, 1) num_threads(o->threads > 0 ? o->threads : omp_get_max_threads())
-    for (size_t k = 0; k < nt; k++) {
+    for (size_t t = 0; t < nt; t++) {
         int stop_now;
 #pragma omp atomic read
         stop_now = fatal;
         if (stop_now || (o->stop && *o->stop))
             continue;
-        const size_t i = task[k];
-        const size_t cell = i % mc->n_cells;
+        const size_t i = task[t];
+        const size_t first = i % mc->n_cells, g = first / G;
         const uint64_t rep = (uint64_t)(i / mc->n_cells) + 1;
-        syf_mc_rep out;
-        memset(&out, 0, sizeof out); /* padding too: records are stored as bytes */
-        syf_error_clear();
-        int st = fn(o->ctx, cell, mc->seed, rep, &out.est);
-        if (st != SYF_OK) {
-            out.est.status = st;
-            set_reason(out.reason, syf_error_message());
-            if (st == SYF_ENOMEM) {
+        syf_mc_rep out[SYF_MC_MAX_GROUP];
+        if (run_task(o, first, G, mc->seed, rep, out) == SYF_ENOMEM) {
 #pragma omp atomic write
-                fatal = 1;
-                continue;
-            }
-        } else if (out.est.status != SYF_OK)
-            set_reason(out.reason, syf_error_message());
-        mc->res[i] = out;
-        for (size_t c = cell + 1; c < mc->n_cells; c++)
-            if (canon[c] == cell)
-                mc->res[idx(mc, c, rep)] = out;
+            fatal = 1;
+            continue;
+        }
+        for (size_t h = g; h < NG; h++)
+            if (canon[h] == g)
+                for (size_t k = 0; k < G; k++)
+                    mc->res[idx(mc, h * G + k, rep)] = out[k];
 #pragma omp critical(syf_mc_done)
         {
-            mc->done[i] = 1;
-            for (size_t c = cell + 1; c < mc->n_cells; c++)
-                if (canon[c] == cell)
-                    mc->done[idx(mc, c, rep)] = 1;
+            for (size_t h = g; h < NG; h++)
+                if (canon[h] == g)
+                    for (size_t k = 0; k < G; k++)
+                        mc->done[idx(mc, h * G + k, rep)] = 1;
             completed++;
-            double t = now_secs();
-            if (o->progress && (t - last_draw >= 0.2 || completed == total)) {
-                draw_progress(o->progress_label, completed, total, t - t0, 0);
-                last_draw = t;
+            double tn = now_secs();
+            if (o->progress && (tn - last_draw >= 0.2 || completed == total)) {
+                draw_progress(o->progress_label, completed, total, tn - t0, 0);
+                last_draw = tn;
             }
             /* at most every checkpoint_secs, and at most 10 % of the time
              * in saving (a save rewrites every result so far) */
             if (o->checkpoint_path && !save_failed && completed < total &&
-                (o->checkpoint_secs <= 0 || t - last_save >= o->checkpoint_secs) &&
-                t - last_save >= 10 * save_cost) {
+                (o->checkpoint_secs <= 0 || tn - last_save >= o->checkpoint_secs) &&
+                tn - last_save >= 10 * save_cost) {
                 if (syf_mc_save(mc, o->checkpoint_path) != SYF_OK) {
                     save_failed = 1;
                     snprintf(save_msg, sizeof save_msg, "%s", syf_error_message());
                 }
                 last_save = now_secs();
-                save_cost = last_save - t;
+                save_cost = last_save - tn;
             }
         }
     }

@@ -1651,3 +1651,77 @@ int syf_trial_replicate(const syf_scenario *sc, uint64_t seed, uint64_t rep,
     syf_population_free(pop);
     return st;
 }
+
+/* ---- several analyses of one replication ------------------------------------
+ * (issue 5: `diagnose --estimators`).  The simulation below must stay the
+ * one of syf_trial_replicate(); tests/unit/test_montecarlo.c checks that
+ * every est[k] is bit-identical to syf_trial_replicate(scs[k], ...). */
+
+static void multi_reason(char **reason, size_t reason_size, size_t k)
+{
+    if (reason && reason[k] && reason_size)
+        snprintf(reason[k], reason_size, "%s", syf_error_message());
+}
+
+int syf_trial_replicate_multi(const syf_scenario *const *scs, size_t n, uint64_t seed,
+                              uint64_t rep, syf_trial_estimate *est, char **reason,
+                              size_t reason_size)
+{
+    for (size_t k = 0; k < n; k++) {
+        memset(&est[k], 0, sizeof est[k]);
+        if (reason && reason[k] && reason_size)
+            reason[k][0] = '\0';
+    }
+    if (!n)
+        return SYF_OK;
+    const syf_scenario *sc = scs[0];
+    if (sc->trial.design == SYF_DESIGN_SINGLE_SITE) { /* its own simulation per analysis */
+        for (size_t k = 0; k < n; k++) {
+            syf_error_clear();
+            int st = syf_sitepanel_replicate(scs[k], seed, rep, &est[k]);
+            if (st != SYF_OK) {
+                est[k].status = st;
+                multi_reason(reason, reason_size, k);
+                if (st == SYF_ENOMEM)
+                    return st;
+            }
+        }
+        return SYF_OK;
+    }
+    syf_population *pop = NULL;
+    syf_design design;
+    memset(&design, 0, sizeof design);
+    syf_trial_data td;
+    memset(&td, 0, sizeof td);
+    syf_error_clear();
+    int st = syf_population_build(sc, seed, rep, &pop);
+    if (st == SYF_OK)
+        st = syf_design_build(sc, pop, seed, rep, &design);
+    if (st == SYF_OK) {
+        syf_world w;
+        syf_world_init(&w, sc, pop, seed, rep);
+        w.assign = &design.assign;
+        w.trial_only = 1;
+        st = syf_trial_collect(&w, &design, &td, NULL, NULL);
+    }
+    int ret = SYF_OK;
+    if (st != SYF_OK) { /* the simulation failed: every analysis with it */
+        for (size_t k = 0; k < n; k++) {
+            est[k].status = st;
+            multi_reason(reason, reason_size, k);
+        }
+        ret = st == SYF_ENOMEM ? st : SYF_OK;
+    } else
+        for (size_t k = 0; k < n && ret == SYF_OK; k++) {
+            syf_error_clear();
+            int fs = syf_trial_estimate_fit(scs[k], &td, &design, &est[k]);
+            if (fs != SYF_OK)
+                multi_reason(reason, reason_size, k);
+            if (fs == SYF_ENOMEM)
+                ret = fs;
+        }
+    syf_trial_data_free(&td);
+    syf_design_free(&design);
+    syf_population_free(pop);
+    return ret;
+}

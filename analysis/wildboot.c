@@ -14,9 +14,17 @@
  *   zh[g*p..]  (X'X)^{-1} X_g' u^_g          (unrestricted residuals)
  *   zw[g*p..]  (X'X)^{-1} X_g'X_g a_j        (so z_g(r) = zh_g + k(r) zw_g)
  *   wg[g*p..]  X_g'X_g a_j
- * and z = zh + k zw for the r being evaluated; codes[b*G + g] is the weight
- * index of cluster g in draw b, generated once per test so that the many
- * evaluations of p(r) behind the interval reuse the same draws cheaply.
+ * and codes[b*G + g], the weight index of cluster g in draw b, generated
+ * once per test.
+ *
+ * Each draw's t*(r) is a ratio of a linear and the square root of a
+ * quadratic function of k(r) = (b^ - r) / a_jj: with D(v) = sum_g v_g zh_g
+ * and E(v) = sum_g v_g zw_g, the numerator is D_j + k E_j and the squared
+ * scores sum_g (a_g + k b_g)^2, a_g = v_g zh_gj - w_g'D, b_g = v_g zw_gj -
+ * w_g'E.  So the five coefficients (D_j, E_j, sum a^2, sum ab, sum b^2) of
+ * every draw (row B: the original sample, v = 1) are computed once per
+ * test in O(B G p) (quad[]), and every p(r) of the test inversion costs
+ * O(B) instead of O(B G p).
  */
 #include "syfosim/wildboot.h"
 #include "linalg.h"
@@ -48,11 +56,13 @@ struct syf_wild_workspace {
     /* p x p and p */
     double *A, *Ainv, *D, *aj, *delta, *tmp;
     /* G_max x p */
-    double *zh, *zw, *wg, *z;
+    double *zh, *zw, *wg;
     /* G_max */
     double *v;
     /* B_max */
     double *tboot;
+    /* (B_max + 1) x 5: each draw's t*(r) coefficients (see the top) */
+    double *quad;
     /* weight codes of every draw (B x G bytes), grown on demand */
     unsigned char *codes;
     size_t codes_cap;
@@ -62,7 +72,7 @@ struct syf_wild_workspace {
     int enumerated;
     syf_wild_weights weights;
     uint64_t seed, rep;
-    double factor, bhat, ajj, zr; /* zr: the r that z holds */
+    double factor, bhat, ajj;
 };
 
 static const double webb_values[6] = {-1.2247448713915890491, -1.0, -0.70710678118654752440,
@@ -95,7 +105,7 @@ void syf_wild_free(syf_wild_workspace *w)
     if (w->solver)
         gsl_root_fsolver_free(w->solver);
     double **pp[] = {&w->A, &w->Ainv, &w->D, &w->aj, &w->delta, &w->tmp, &w->zh,
-                     &w->zw, &w->wg,  &w->z, &w->v,  &w->tboot};
+                     &w->zw, &w->wg,  &w->v,  &w->tboot, &w->quad};
     for (size_t i = 0; i < sizeof pp / sizeof pp[0]; i++)
         free(*pp[i]);
     free(w->codes);
@@ -117,8 +127,8 @@ syf_wild_workspace *syf_wild_alloc(size_t n_max, size_t p, size_t G_max, size_t 
     int ok = 1;
 #define ALLOC(f, cnt) ok = ok && ((w->f = calloc((cnt) > 0 ? (size_t)(cnt) : 1u, sizeof *w->f)) != NULL)
     ALLOC(A, p * p); ALLOC(Ainv, p * p); ALLOC(D, p); ALLOC(aj, p); ALLOC(delta, p);
-    ALLOC(tmp, p); ALLOC(zh, Gm * p); ALLOC(zw, Gm * p); ALLOC(wg, Gm * p); ALLOC(z, Gm * p);
-    ALLOC(v, Gm); ALLOC(tboot, B_max);
+    ALLOC(tmp, p); ALLOC(zh, Gm * p); ALLOC(zw, Gm * p); ALLOC(wg, Gm * p);
+    ALLOC(v, Gm); ALLOC(tboot, B_max); ALLOC(quad, (B_max + 1) * 5);
 #undef ALLOC
     ok = ok && (w->ols = syf_ols_alloc(n_max, p, G_max > 1 ? G_max : 1)) != NULL;
     ok = ok && (w->solver = gsl_root_fsolver_alloc(gsl_root_fsolver_brent)) != NULL;
@@ -213,51 +223,68 @@ static int fill_cache(syf_wild_workspace *w)
     return SYF_OK;
 }
 
-/* The bootstrap t for the weights in w->v (all ones: the original sample),
- * with w->z holding z_g(r). */
-static double boot_t(syf_wild_workspace *w, const double *v)
+/* The t*(r) coefficients of the weights v (NULL: all ones, the original
+ * sample) into q[0..4] (see the top of the file). */
+static void quad_coef(syf_wild_workspace *w, const double *v, double *q)
 {
     size_t p = w->p, G = w->G, j = w->j;
-    double *delta = w->delta;
-    memset(delta, 0, p * sizeof *delta);
+    double *D = w->delta, *E = w->tmp;
+    memset(D, 0, p * sizeof *D);
+    memset(E, 0, p * sizeof *E);
     for (size_t g = 0; g < G; g++) {
-        const double *zg = w->z + g * p;
+        const double *zh = w->zh + g * p, *zw = w->zw + g * p;
         double vg = v ? v[g] : 1.0;
-        for (size_t l = 0; l < p; l++)
-            delta[l] += vg * zg[l];
+        for (size_t l = 0; l < p; l++) {
+            D[l] += vg * zh[l];
+            E[l] += vg * zw[l];
+        }
     }
-    double den = 0;
+    double aa = 0, ab = 0, bb = 0;
     for (size_t g = 0; g < G; g++) {
         const double *wgg = w->wg + g * p;
         double vg = v ? v[g] : 1.0;
-        double sc = vg * w->z[g * p + j];
-        for (size_t l = 0; l < p; l++)
-            sc -= wgg[l] * delta[l];
-        den += sc * sc;
+        double a = vg * w->zh[g * p + j], b = vg * w->zw[g * p + j];
+        for (size_t l = 0; l < p; l++) {
+            a -= wgg[l] * D[l];
+            b -= wgg[l] * E[l];
+        }
+        aa += a * a;
+        ab += a * b;
+        bb += b * b;
     }
-    return delta[j] / sqrt(w->factor * den);
+    q[0] = D[j];
+    q[1] = E[j];
+    q[2] = aa;
+    q[3] = ab;
+    q[4] = bb;
 }
 
-/* z_g(r) = zh_g + k(r) zw_g. */
-static void set_null(syf_wild_workspace *w, double r)
+/* Every draw's coefficients, and the original sample's in row B. */
+static void fill_quad(syf_wild_workspace *w)
 {
-    size_t Gp = w->G * w->p;
-    double k = (w->bhat - r) / w->ajj;
-    for (size_t i = 0; i < Gp; i++)
-        w->z[i] = w->zh[i] + k * w->zw[i];
-    w->zr = r;
+    for (size_t b = 0; b < w->B; b++) {
+        draw_weights(w, b);
+        quad_coef(w, w->v, w->quad + 5 * b);
+    }
+    quad_coef(w, NULL, w->quad + 5 * w->B);
+}
+
+/* t*(r) of the draw with coefficients q, at k = k(r). */
+static double quad_t(const syf_wild_workspace *w, const double *q, double k)
+{
+    double den = q[2] + k * (2.0 * q[3] + k * q[4]);
+    return (q[0] + k * q[1]) / sqrt(w->factor * fmax(den, 0.0));
 }
 
 /* p(r); with `store`, the t*_b go to w->tboot. */
 static double pvalue_at(syf_wild_workspace *w, double r, int store)
 {
-    set_null(w, r);
-    double t0 = fabs(boot_t(w, NULL));
+    const double k = (w->bhat - r) / w->ajj;
+    double t0 = fabs(quad_t(w, w->quad + 5 * w->B, k));
     double thr = t0 * (1.0 + SYF_WILD_TIE);
     size_t count = 0;
     for (size_t b = 0; b < w->B; b++) {
-        draw_weights(w, b);
-        double t = boot_t(w, w->v);
+        double t = quad_t(w, w->quad + 5 * b, k);
         if (store)
             w->tboot[b] = t;
         if (fabs(t) > thr)
@@ -439,6 +466,7 @@ int syf_wild_test(syf_wild_workspace *w, size_t n, const double *X, const double
     w->B = E ? E : B;
     if ((st = fill_cache(w)))
         return st;
+    fill_quad(w);
 
     double r = opt->null_value;
     double pv = pvalue_at(w, r, 1);

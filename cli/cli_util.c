@@ -133,3 +133,52 @@ void cli_out_abort(cli_outfile *o)
     o->f = NULL;
     unlink(o->tmp);
 }
+
+int cli_estimators_split(const char *list, char *buf, size_t bufsize, char **tokens, size_t max,
+                         size_t *n)
+{
+    *n = 0;
+    if (!list || !*list || strlen(list) >= bufsize)
+        return syf_error_set(SYF_EINPUT, "--estimators: expected NAME[+INFERENCE],... (e.g. "
+                                         "lmm,ols,ols+wild)");
+    snprintf(buf, bufsize, "%s", list);
+    char *save = NULL;
+    for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+        if (*n == max)
+            return syf_error_set(SYF_EINPUT, "--estimators: at most %zu analyses", max);
+        if (strpbrk(t, " \t\r\n:") || strlen(t) > 40)
+            return syf_error_set(SYF_EINPUT, "--estimators: '%s' is not NAME[+INFERENCE]", t);
+        for (size_t k = 0; k < *n; k++)
+            if (!strcmp(tokens[k], t))
+                return syf_error_set(SYF_EINPUT, "--estimators: '%s' given twice", t);
+        tokens[(*n)++] = t;
+    }
+    if (!*n || list[0] == ',' || list[strlen(list) - 1] == ',' || strstr(list, ",,"))
+        return syf_error_set(SYF_EINPUT, "--estimators: '%s': empty entry (expected "
+                                         "NAME[+INFERENCE],...)",
+                             list);
+    return SYF_OK;
+}
+
+int cli_estimator_apply(const char *token, syf_scenario *sc)
+{
+    char name[64];
+    const char *plus = strchr(token, '+');
+    snprintf(name, sizeof name, "%.*s", plus ? (int)(plus - token) : (int)strlen(token), token);
+    /* unknown names: the scenario module's message lists the accepted ones */
+    int st = syf_scenario_set(sc, "trial.estimator", name, "--estimators");
+    if (st == SYF_OK)
+        st = syf_scenario_set(sc, "trial.inference", plus ? plus + 1 : "analytic", "--estimators");
+    if (st != SYF_OK)
+        return st;
+    st = syf_scenario_validate(sc);
+    if (st == SYF_OK)
+        st = syf_trial_estimator_check(sc);
+    if (st != SYF_OK) {
+        char msg[1024];
+        snprintf(msg, sizeof msg, "%s", syf_error_message());
+        return syf_error_set(st == SYF_ENOMEM ? st : SYF_EINPUT,
+                             "--estimators: %s cannot analyse this scenario: %s", token, msg);
+    }
+    return SYF_OK;
+}

@@ -42,4 +42,17 @@ void cli_catch_signals(int on);
 /* Create directory (and parents) if missing. */
 int cli_mkdirs(const char *dir);
 
+/* --estimators LIST (diagnose, sweep): comma-separated analyses, each
+ * NAME or NAME+INFERENCE with NAME a trial.estimator value and INFERENCE a
+ * trial.inference value (lmm, ols, ols+wild, ols+ri, did, ...).
+ * cli_estimators_split() copies LIST into buf and points tokens[0..*n-1]
+ * at its entries (SYF_EINPUT if empty, duplicated, malformed or more than
+ * max).  cli_estimator_apply() sets trial.estimator and trial.inference of
+ * sc from one entry (analytic without a suffix) and checks with
+ * syf_trial_estimator_check() that it can analyse the scenario; SYF_EINPUT
+ * naming the entry otherwise. */
+int cli_estimators_split(const char *list, char *buf, size_t bufsize, char **tokens, size_t max,
+                         size_t *n);
+int cli_estimator_apply(const char *token, syf_scenario *sc);
+
 #endif

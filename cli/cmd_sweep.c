@@ -12,6 +12,11 @@
  *
  * Outputs: DIR/sweep.csv (one row per grid point × estimand × diagnosand,
  * the grid keys as the first columns) and DIR/sweep_replicates.csv.
+ *
+ * --estimators LIST (as in diagnose) fits every estimator of the list to
+ * each replication of each point: cell ((p * V) + v) * K + k is estimator k
+ * of point p (v = 1: its null), and the engine runs the K cells of a
+ * (point, version) from one simulation.
  */
 #include "cli_util.h"
 #include "commands.h"
@@ -41,7 +46,8 @@ static void usage(FILE *f)
     fprintf(f,
             "usage: syfosim sweep SCENARIO --set SECTION.KEY=V1,V2,... [--set ...] [--reps N]\n"
             "                     [--threads T] [--seed N] [--out DIR] [--null]\n"
-            "                     [--resume] [--checkpoint-secs S] [--shard I/N]\n\n"
+            "                     [--resume] [--checkpoint-secs S] [--shard I/N]\n"
+            "                     [--estimators NAME[+INFERENCE],...]\n\n"
             "Diagnose the scenario's design at every point of a grid: each --set adds a\n"
             "dimension (values separated by commas, or by '|' when a value itself is a\n"
             "list); the points are every combination, the last --set varying fastest.\n"
@@ -52,6 +58,10 @@ static void usage(FILE *f)
             "design,estimator,estimand,diagnosand,value,mcse,n_reps,n_failed as in\n"
             "diagnosis.csv, for every point; and DIR/sweep_replicates.csv. --null adds\n"
             "each point with pilot.effect_hr = 1 (type-I error).\n\n"
+            "--estimators LIST fits several analysis models to the same replications of\n"
+            "every point, as in diagnose (e.g. lmm,ols,ols+wild); sweep.csv then has the\n"
+            "rows of each and sweep_replicates.csv an estimator column after estimand.\n"
+            "trial.estimator and trial.inference cannot also be swept with --set.\n\n"
             "Like diagnose: checkpoints every S seconds (default 5) in DIR/.sweep.ckpt,\n"
             "SIGINT/SIGTERM saves and exits 130, --resume continues; --shard I/N runs the\n"
             "replications r with (r - 1) mod N = I - 1 and `syfosim merge` combines the\n"
@@ -153,16 +163,39 @@ static void grid_label(const grid *g, size_t p, char *buf, size_t n)
                                  g->val[k][ix[k]]);
 }
 
-/* Build every cell (point, and its null with --null) and name it in mc. */
-static int grid_cells(const grid *g, const syf_scenario *base, int with_null, syf_scenario *store,
-                      const syf_scenario **cells, syf_mc *mc)
+/* The --estimators list of a sweep: K = 0 without it. */
+typedef struct {
+    size_t K;
+    char list[512], buf[512];
+    char *tok[SYF_MC_MAX_GROUP];
+} estimators;
+
+/* Parse --estimators LIST; the grid must not also sweep the keys it sets. */
+static int estimators_parse(estimators *es, const char *list)
 {
-    const size_t V = with_null ? 2 : 1;
+    memset(es, 0, sizeof *es);
+    snprintf(es->list, sizeof es->list, "%s", list);
+    return cli_estimators_split(list, es->buf, sizeof es->buf, es->tok, SYF_MC_MAX_GROUP, &es->K);
+}
+
+/* Cells per grid point. */
+static size_t cells_per_point(const estimators *es, int with_null)
+{
+    return (size_t)(with_null ? 2 : 1) * (es->K ? es->K : 1);
+}
+
+/* Build every cell (point, and its null with --null; with --estimators
+ * each of those once per estimator) and name it in mc. */
+static int grid_cells(const grid *g, const syf_scenario *base, int with_null,
+                      const estimators *es, syf_scenario *store, const syf_scenario **cells,
+                      syf_mc *mc)
+{
+    const size_t V = with_null ? 2 : 1, K = es->K ? es->K : 1;
     int st = SYF_OK;
     for (size_t p = 0; p < g->npoints && st == SYF_OK; p++) {
         int ix[MAX_KEYS];
         grid_index(g, p, ix);
-        syf_scenario *s = &store[p * V];
+        syf_scenario *s = &store[p * V * K];
         *s = *base;
         for (int k = 0; k < g->nkeys && st == SYF_OK; k++)
             st = syf_scenario_set(s, g->key[k], g->val[k][ix[k]], "--set");
@@ -176,26 +209,40 @@ static int grid_cells(const grid *g, const syf_scenario *base, int with_null, sy
             st = syf_error_set(SYF_EINPUT, "grid point %zu: trial.design: no trial design to "
                                            "diagnose",
                                p + 1);
-        char lab[64];
-        snprintf(lab, sizeof lab, "p%zu", p + 1);
-        cells[p * V] = s;
-        if (st == SYF_OK)
-            st = syf_mc_set_cell(mc, p * V, syf_scenario_hash(s), lab);
-        if (st == SYF_OK && with_null) {
-            store[p * V + 1] = *s;
-            store[p * V + 1].pilot.effect_hr = 1.0;
-            cells[p * V + 1] = &store[p * V + 1];
-            snprintf(lab, sizeof lab, "p%zu.null", p + 1);
-            st = syf_mc_set_cell(mc, p * V + 1, syf_scenario_hash(&store[p * V + 1]), lab);
-        }
+        for (size_t k = 1; st == SYF_OK && k < K; k++)
+            s[k] = s[0];
+        for (size_t k = 0; st == SYF_OK && es->K && k < K; k++)
+            if ((st = cli_estimator_apply(es->tok[k], &s[k])) != SYF_OK) {
+                char pt[1024], msg[1024];
+                grid_label(g, p, pt, sizeof pt);
+                snprintf(msg, sizeof msg, "%s", syf_error_message());
+                st = syf_error_set(SYF_EINPUT, "grid point %zu (%s): %s", p + 1, pt, msg);
+            }
+        for (size_t v = 0; v < V && st == SYF_OK; v++)
+            for (size_t k = 0; k < K && st == SYF_OK; k++) {
+                const size_t c = (p * V + v) * K + k;
+                if (v) {
+                    store[c] = s[k];
+                    store[c].pilot.effect_hr = 1.0;
+                }
+                cells[c] = &store[c];
+                char lab[64];
+                snprintf(lab, sizeof lab, "p%zu%s%s%s", p + 1, v ? ".null" : "", es->K ? ":" : "",
+                         es->K ? es->tok[k] : "");
+                st = syf_mc_set_cell(mc, c, syf_scenario_hash(&store[c]), lab);
+            }
     }
     return st;
 }
 
-/* "null=0|1" then each --set, separated by tabs: the run's options. */
-static int grid_args(char **sets, int nsets, int with_null, char *buf, size_t n)
+/* "null=0|1", with --estimators "estimators=LIST", then each --set,
+ * separated by tabs: the run's options. */
+static int grid_args(char **sets, int nsets, int with_null, const estimators *es, char *buf,
+                     size_t n)
 {
     size_t used = (size_t)snprintf(buf, n, "null=%d", with_null);
+    if (es->K)
+        used += (size_t)snprintf(buf + used, n - used, "\testimators=%s", es->list);
     for (int k = 0; k < nsets && used < n; k++) {
         if (strpbrk(sets[k], "\t\r\n"))
             return syf_error_set(SYF_EINPUT, "--set %s: tabs and newlines are not allowed",
@@ -230,11 +277,12 @@ static int write_prefixed(FILE *f, const char *prefix, const syf_scenario *s, co
 }
 
 static int sweep_write(const char *outdir, const syf_scenario *base, uint64_t seed, const grid *g,
-                       const syf_mc *mc, const syf_scenario *const *cells, int with_null)
+                       const syf_mc *mc, const syf_scenario *const *cells, int with_null,
+                       const estimators *es)
 {
     cli_outfile os = {0}, orp = {0};
     int os_open = 0, orp_open = 0, st;
-    const size_t V = with_null ? 2 : 1;
+    const size_t V = with_null ? 2 : 1, K = es->K ? es->K : 1;
     const long reps = (long)syf_mc_reps(mc);
     if ((st = cli_mkdirs(outdir)) != SYF_OK)
         goto done;
@@ -244,18 +292,21 @@ static int sweep_write(const char *outdir, const syf_scenario *base, uint64_t se
     if ((st = cli_out_open(&orp, outdir, "sweep_replicates.csv")) != SYF_OK)
         goto done;
     orp_open = 1;
-    char what[160];
-    snprintf(what, sizeof what, "sweep.csv reps=%ld points=%zu", reps, g->npoints);
+    char what[700];
+    snprintf(what, sizeof what, "sweep.csv reps=%ld points=%zu%s%s", reps, g->npoints,
+             es->K ? " estimators=" : "", es->list);
     cli_provenance(os.f, base, seed, what);
-    snprintf(what, sizeof what, "sweep_replicates.csv reps=%ld points=%zu", reps, g->npoints);
+    snprintf(what, sizeof what, "sweep_replicates.csv reps=%ld points=%zu%s%s", reps, g->npoints,
+             es->K ? " estimators=" : "", es->list);
     cli_provenance(orp.f, base, seed, what);
     for (int k = 0; k < g->nkeys; k++) {
         fprintf(os.f, "%s,", g->key[k]);
         fprintf(orp.f, "%s,", g->key[k]);
     }
     fprintf(os.f, "design,estimator,estimand,diagnosand,value,mcse,n_reps,n_failed\n");
-    fprintf(orp.f, "estimand,replication,status,estimate,std_error,df,p_value,conf_low,conf_high,"
-                   "estimand_value,n,clusters,reason\n");
+    fprintf(orp.f, "estimand,%sreplication,status,estimate,std_error,df,p_value,conf_low,"
+                   "conf_high,estimand_value,n,clusters,reason\n",
+            es->K ? "estimator," : "");
     printf("syfosim sweep: scenario '%s', %zu grid points x %ld replications (seed %" PRIu64
            ") -> %s/sweep.csv\n",
            base->name, g->npoints, reps, seed, outdir);
@@ -263,26 +314,31 @@ static int sweep_write(const char *outdir, const syf_scenario *base, uint64_t se
         char fields[4096], prefix[4200], label[4096];
         grid_fields(g, p, fields, sizeof fields);
         grid_label(g, p, label, sizeof label);
-        for (size_t v = 0; v < V; v++) {
-            const size_t c = p * V + v;
-            const char *estimand = v ? "null" : syf_trial_estimand_name(cells[c]);
-            syf_diagnosis d;
-            if ((st = syf_mc_diagnose(mc, c, cells[c]->trial.alpha, &d)) != SYF_OK)
-                goto done;
-            if ((st = write_prefixed(os.f, fields, cells[c], estimand, &d)) != SYF_OK)
-                goto done;
-            snprintf(prefix, sizeof prefix, "%s%s", fields, estimand);
-            if ((st = syf_mc_write_replicates(orp.f, mc, c, prefix)) != SYF_OK)
-                goto done;
-            if (!v)
-                printf("  %s: mean estimand %.3f, bias %.3f, power %.3f (MCSE %.3f), coverage "
-                       "%.3f; %zu failed\n",
-                       label, d.mean_estimand.value, d.bias.value, d.power.value, d.power.mcse,
-                       d.coverage.value, d.n_failed);
-            else
-                printf("  %s: null: type-I error %.3f (MCSE %.3f)\n", label, d.power.value,
-                       d.power.mcse);
-        }
+        for (size_t v = 0; v < V; v++)
+            for (size_t k = 0; k < K; k++) {
+                const size_t c = (p * V + v) * K + k;
+                const char *estimand = v ? "null" : syf_trial_estimand_name(cells[c]);
+                syf_diagnosis d;
+                if ((st = syf_mc_diagnose(mc, c, cells[c]->trial.alpha, &d)) != SYF_OK)
+                    goto done;
+                if ((st = write_prefixed(os.f, fields, cells[c], estimand, &d)) != SYF_OK)
+                    goto done;
+                snprintf(prefix, sizeof prefix, "%s%s%s%s", fields, estimand, es->K ? "," : "",
+                         es->K ? syf_trial_estimator_name(cells[c]) : "");
+                if ((st = syf_mc_write_replicates(orp.f, mc, c, prefix)) != SYF_OK)
+                    goto done;
+                char who[4200];
+                snprintf(who, sizeof who, "%s%s%s", label, es->K ? " " : "",
+                         es->K ? es->tok[k] : "");
+                if (!v)
+                    printf("  %s: mean estimand %.3f, bias %.3f, power %.3f (MCSE %.3f), "
+                           "coverage %.3f; %zu failed\n",
+                           who, d.mean_estimand.value, d.bias.value, d.power.value, d.power.mcse,
+                           d.coverage.value, d.n_failed);
+                else
+                    printf("  %s: null: type-I error %.3f (MCSE %.3f)\n", who, d.power.value,
+                           d.power.mcse);
+            }
     }
     if ((st = cli_out_commit(&os)) != SYF_OK)
         goto done;
@@ -306,11 +362,16 @@ int syf_sweep_merge(const char *scenario_ini, const syf_mc_info *info, char **fi
     char args[sizeof info->args];
     char *sets[MAX_KEYS + 1];
     int nsets = 0, with_null = 0;
+    estimators es;
+    memset(&es, 0, sizeof es);
+    const char *est_list = NULL;
     snprintf(args, sizeof args, "%s", info->args);
     char *save = NULL;
     for (char *t = strtok_r(args, "\t", &save); t; t = strtok_r(NULL, "\t", &save)) {
         if (!strncmp(t, "null=", 5))
             with_null = atoi(t + 5);
+        else if (!strncmp(t, "estimators=", 11))
+            est_list = t + 11;
         else if (nsets <= MAX_KEYS)
             sets[nsets++] = t;
     }
@@ -319,7 +380,9 @@ int syf_sweep_merge(const char *scenario_ini, const syf_mc_info *info, char **fi
     const syf_scenario **cells = NULL;
     syf_mc *mc = NULL;
     int st = base ? grid_parse(&g, sets, nsets) : syf_error_set(SYF_ENOMEM, "out of memory");
-    const size_t V = with_null ? 2 : 1;
+    if (st == SYF_OK && est_list)
+        st = estimators_parse(&es, est_list);
+    const size_t V = cells_per_point(&es, with_null);
     if (st == SYF_OK)
         st = syf_scenario_load(scenario_ini, base);
     if (st == SYF_OK && g.npoints * V != info->n_cells)
@@ -333,7 +396,7 @@ int syf_sweep_merge(const char *scenario_ini, const syf_mc_info *info, char **fi
             st = syf_error_set(SYF_ENOMEM, "out of memory");
     }
     if (st == SYF_OK)
-        st = grid_cells(&g, base, with_null, store, cells, mc);
+        st = grid_cells(&g, base, with_null, &es, store, cells, mc);
     if (st == SYF_OK)
         st = syf_mc_set_args(mc, info->args);
     for (int k = 0; st == SYF_OK && k < nfiles; k++)
@@ -341,7 +404,7 @@ int syf_sweep_merge(const char *scenario_ini, const syf_mc_info *info, char **fi
     if (st == SYF_OK)
         st = syf_mc_check_complete(mc);
     if (st == SYF_OK)
-        st = sweep_write(outdir, base, info->seed, &g, mc, cells, with_null);
+        st = sweep_write(outdir, base, info->seed, &g, mc, cells, with_null, &es);
     syf_mc_free(mc);
     free(cells);
     free(store);
@@ -356,7 +419,7 @@ int syf_sweep_merge(const char *scenario_ini, const syf_mc_info *info, char **fi
 
 int syf_cmd_sweep(int argc, char **argv)
 {
-    const char *path = NULL, *outdir = NULL, *shard = NULL;
+    const char *path = NULL, *outdir = NULL, *shard = NULL, *est_list = NULL;
     char *sets[MAX_KEYS + 1];
     int nsets = 0, with_null = 0, resume = 0;
     long seed = -1, reps = 0, threads = 0;
@@ -393,6 +456,8 @@ int syf_cmd_sweep(int argc, char **argv)
             }
         } else if (!strcmp(a, "--shard") && k + 1 < argc) {
             shard = argv[++k];
+        } else if (!strcmp(a, "--estimators") && k + 1 < argc) {
+            est_list = argv[++k];
         } else if (!strcmp(a, "--set") && k + 1 < argc) {
             if (nsets == MAX_KEYS) {
                 fprintf(stderr, "syfosim sweep: --set: at most %d grid keys\n", MAX_KEYS);
@@ -425,12 +490,21 @@ int syf_cmd_sweep(int argc, char **argv)
     const syf_scenario **cells = NULL;
     syf_mc *mc = NULL;
     char args[4096];
+    estimators es;
+    memset(&es, 0, sizeof es);
     int st = base ? grid_parse(&g, sets, nsets) : syf_error_set(SYF_ENOMEM, "out of memory");
+    if (st == SYF_OK && est_list)
+        st = estimators_parse(&es, est_list);
+    for (int k = 0; st == SYF_OK && es.K && k < g.nkeys; k++)
+        if (!strcmp(g.key[k], "trial.estimator") || !strcmp(g.key[k], "trial.inference"))
+            st = syf_error_set(SYF_EINPUT, "--set %s: cannot be swept together with --estimators "
+                                           "(list the analyses in --estimators)",
+                               g.key[k]);
     if (st == SYF_OK)
-        st = grid_args(sets, nsets, with_null, args, sizeof args);
+        st = grid_args(sets, nsets, with_null, &es, args, sizeof args);
     if (st == SYF_OK)
         st = cli_load_scenario(path, NULL, 0, base);
-    const size_t V = with_null ? 2 : 1;
+    const size_t V = cells_per_point(&es, with_null);
     uint64_t useed = 0;
     if (st == SYF_OK) {
         if (!reps)
@@ -443,7 +517,7 @@ int syf_cmd_sweep(int argc, char **argv)
             st = syf_error_set(SYF_ENOMEM, "out of memory");
     }
     if (st == SYF_OK)
-        st = grid_cells(&g, base, with_null, store, cells, mc);
+        st = grid_cells(&g, base, with_null, &es, store, cells, mc);
     if (st == SYF_OK)
         st = syf_mc_set_args(mc, args);
     if (st == SYF_OK)
@@ -463,7 +537,8 @@ int syf_cmd_sweep(int argc, char **argv)
                                     .checkpoint_secs = ckpt_secs,
                                     .progress = rank == 0 && isatty(STDERR_FILENO),
                                     .stop = &cli_stop_signal,
-                                    .ctx = (void *)cells}};
+                                    .ctx = (void *)cells,
+                                    .group = es.K}};
     if (st == SYF_OK) {
         syf_mc_set_rank(mc, rank, size);
         st = cli_mkdirs(outdir);
@@ -491,7 +566,7 @@ int syf_cmd_sweep(int argc, char **argv)
                        shard_i, shard_n, base->name, g.npoints,
                        syf_mc_n_done(mc, 0) / syf_mc_n_cells(mc), reps, useed, full);
         } else
-            st = sweep_write(outdir, base, useed, &g, mc, cells, with_null);
+            st = sweep_write(outdir, base, useed, &g, mc, cells, with_null, &es);
         if (st == SYF_OK)
             syf_mc_remove_checkpoints(mc, &dr);
     }

@@ -14,6 +14,12 @@
  * replication 2, ...), so a partial run already covers every cell with the
  * same seeds (common random numbers across cells).
  *
+ * Cells may come in groups of consecutive cells that one call computes
+ * together (syf_mc_opts.group): the estimators of `diagnose --estimators`,
+ * fitted to one simulation of the replication.  A group is scheduled,
+ * stored, checkpointed and resumed as a whole; results are still stored
+ * per (cell, replication), so the files and summaries do not change.
+ *
  * Which replications a process runs: shard i of n (--shard i/n) owns the
  * replications r with (r - 1) mod n == i - 1; within a shard, MPI rank k of
  * K owns those with ((r - 1) div n) mod K == k.  Every cell of a
@@ -49,6 +55,16 @@ typedef struct {
  * other failure is stored with syf_error_message() as its reason). */
 typedef int (*syf_mc_fn)(void *ctx, size_t cell, uint64_t seed, uint64_t rep,
                          syf_trial_estimate *est);
+
+/* Runs replication rep of the n consecutive cells first..first+n-1 at once
+ * (one simulation analysed n ways) and fills out[0..n-1], est and reason
+ * (out is zeroed before the call); returns SYF_ENOMEM to abort the run,
+ * else SYF_OK (each out[k].est.status says whether cell k failed). */
+typedef int (*syf_mc_group_fn)(void *ctx, size_t first, size_t n, uint64_t seed, uint64_t rep,
+                               syf_mc_rep *out);
+
+/* Most cells a group may have. */
+#define SYF_MC_MAX_GROUP 32
 
 typedef struct syf_mc syf_mc;
 
@@ -99,15 +115,24 @@ typedef struct {
     volatile sig_atomic_t *stop; /* set (by a signal handler) to stop early     */
     syf_mc_fn fn;                /* NULL: syf_trial_replicate(cells[cell], ...) */
     void *ctx;                   /* fn's context; with fn NULL, const syf_scenario *const * */
+    /* group > 1: the cells come in groups of `group` consecutive cells (the
+     * number of cells must be a multiple of it, at most SYF_MC_MAX_GROUP)
+     * that one call computes together: group_fn, or with group_fn NULL
+     * syf_trial_replicate_multi(cells + first, group, ...) -- one
+     * simulation feeding several estimators; fn is then not used.  A
+     * group_fn with group 0 or 1 is called for single cells. */
+    size_t group;
+    syf_mc_group_fn group_fn;
 } syf_mc_opts;
 
 /* Run every owned (cell, rep) not yet done, replication-major, in
- * parallel.  With fn NULL, cells with equal scenario hashes are run once
- * and copied.  When *stop becomes nonzero, replications in flight finish and
- * the rest are skipped (syf_mc_interrupted() then says so); the caller
- * saves the checkpoint.  Returns SYF_ENOMEM if a replication ran out of
- * memory, SYF_ERUNTIME if a checkpoint could not be written, else SYF_OK
- * (failed replications are results, not errors). */
+ * parallel.  With fn and group_fn NULL, cells (groups) with equal scenario
+ * hashes are run once and copied.  When *stop becomes nonzero, replications
+ * in flight finish and the rest are skipped (syf_mc_interrupted() then
+ * says so); the caller saves the checkpoint.  Returns SYF_ENOMEM if a
+ * replication ran out of memory, SYF_ERUNTIME if a checkpoint could not be
+ * written, SYF_EINPUT for a bad group, else SYF_OK (failed replications
+ * are results, not errors). */
 int syf_mc_run(syf_mc *mc, const syf_mc_opts *o);
 int syf_mc_interrupted(const syf_mc *mc);
 

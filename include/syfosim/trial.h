@@ -205,4 +205,17 @@ const char *syf_trial_estimand_name(const syf_scenario *sc);
 int syf_trial_replicate(const syf_scenario *sc, uint64_t seed, uint64_t rep,
                         syf_trial_estimate *est);
 
+/* Several analyses of one replication (`diagnose --estimators`): one
+ * simulation (population, assignment, collection, from scs[0]) feeds the
+ * fit of every scs[k] -- the same scenario with other trial.estimator /
+ * trial.inference values.  est[k] is bit-identical to what
+ * syf_trial_replicate(scs[k], seed, rep, &est[k]) gives; est[k].status says
+ * whether analysis k succeeded (a failed simulation fails them all), and
+ * when reason is not NULL, reason[k] (reason_size bytes) receives the error
+ * message of a failed one ("" otherwise).  Returns SYF_ENOMEM when out of
+ * memory, else SYF_OK.  The single_site design simulates per analysis. */
+int syf_trial_replicate_multi(const syf_scenario *const *scs, size_t n, uint64_t seed,
+                              uint64_t rep, syf_trial_estimate *est, char **reason,
+                              size_t reason_size);
+
 #endif

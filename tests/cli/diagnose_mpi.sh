@@ -1,7 +1,8 @@
 #!/bin/sh
 # diagnose_mpi.sh — Open MPI identity tests (issue 5): `mpirun -n K syfosim
 # diagnose|sweep ...` splits the replications over ranks and rank 0 writes
-# outputs byte-identical to a single process with --threads 1 or 2.
+# outputs byte-identical to a single process with --threads 1 or 2; also
+# with several estimators per replication (--estimators) and for --mdes.
 #
 # Needs mpirun and a binary built with `make MPI=1` (it links libmpi): set
 # SYFOSIM_MPI=build-mpi/syfosim, or SYFOSIM to an MPI build.  Otherwise the
@@ -49,6 +50,26 @@ for d in t2 n1 n2 n3; do
     done
 done
 
+# Several estimators on the same replications (one simulation, K fits).
+MULTI="--set population.persons=4000 --set world.offices=8 --set trial.inference_draws=49 --null --reps 7 --estimators lmm,ols,ols+wild"
+for v in t1 t2 n1 n2 n3; do
+    case $v in
+    t*) "$BIN" diagnose scenarios/msyfo-stepped-wedge.ini $MULTI --threads ${v#t} --out "$TMP/e$v" >"$TMP/out" 2>"$TMP/err" ;;
+    n*) $MPIRUN -n ${v#n} "$BIN" diagnose scenarios/msyfo-stepped-wedge.ini $MULTI --threads 1 --out "$TMP/e$v" >"$TMP/out" 2>"$TMP/err" ;;
+    esac
+    RC=$?
+    expect_ok "--estimators, $v"
+done
+for v in t2 n1 n2 n3; do
+    for f in diagnosis.csv replicates.csv; do
+        if [ -s "$TMP/e$v/$f" ] && cmp -s "$TMP/et1/$f" "$TMP/e$v/$f"; then
+            pass "--estimators, $v: $f byte-identical to --threads 1"
+        else
+            fail "--estimators, $v: $f differs from --threads 1: $(cmp "$TMP/et1/$f" "$TMP/e$v/$f" 2>&1)"
+        fi
+    done
+done
+
 GRID="--set population.persons=3000 --set world.offices=6,8 --set pilot.effect_hr=1.0,1.4 --reps 5"
 "$BIN" sweep scenarios/msyfo-triage.ini $GRID --threads 1 --out "$TMP/s1" >/dev/null 2>&1
 $MPIRUN -n 3 "$BIN" sweep scenarios/msyfo-triage.ini $GRID --threads 1 --out "$TMP/s3" >"$TMP/out" 2>"$TMP/err"
@@ -61,8 +82,19 @@ for f in sweep.csv sweep_replicates.csv; do
         fail "sweep: $f differs for 3 ranks: $(cmp "$TMP/s1/$f" "$TMP/s3/$f" 2>&1)"
     fi
 done
+"$BIN" sweep scenarios/msyfo-triage.ini $GRID --estimators ols,lmm --threads 2 --out "$TMP/se1" >/dev/null 2>&1
+$MPIRUN -n 3 "$BIN" sweep scenarios/msyfo-triage.ini $GRID --estimators ols,lmm --threads 1 --out "$TMP/se3" >"$TMP/out" 2>"$TMP/err"
+RC=$?
+expect_ok "mpirun -n 3 syfosim sweep --estimators ols,lmm"
+for f in sweep.csv sweep_replicates.csv; do
+    if [ -s "$TMP/se3/$f" ] && cmp -s "$TMP/se1/$f" "$TMP/se3/$f"; then
+        pass "sweep --estimators: $f byte-identical for 3 ranks and 1 process"
+    else
+        fail "sweep --estimators: $f differs for 3 ranks: $(cmp "$TMP/se1/$f" "$TMP/se3/$f" 2>&1)"
+    fi
+done
 
-MD="--mdes --set population.persons=8000 --set world.offices=12 --reps 8 --mdes-max 4"
+MD="--mdes --set population.persons=12000 --set world.offices=12 --reps 12 --mdes-max 4"
 "$BIN" diagnose scenarios/msyfo-triage.ini $MD --threads 1 --out "$TMP/m1" >/dev/null 2>&1
 $MPIRUN -n 3 "$BIN" diagnose scenarios/msyfo-triage.ini $MD --threads 1 --out "$TMP/m3" >"$TMP/out" 2>"$TMP/err"
 RC=$?

@@ -5,7 +5,10 @@
  * checks on load and merge, gaps and overlaps, stopping and resuming,
  * periodic checkpoints, the drive/remove life cycle, the summaries, and
  * (with the real trial function on a tiny world) cells of equal scenarios
- * run once.
+ * run once.  Groups of cells computed by one call (--estimators): the same
+ * stored bytes as cell-by-cell calls, for any threads, shards, stops; and
+ * syf_trial_replicate_multi() bit-identical to syf_trial_replicate() for
+ * every estimator.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -24,6 +27,7 @@
 
 #include "syfosim/error.h"
 #include "syfosim/montecarlo.h"
+#include "syfosim/trial.h"
 #include "test_util.h"
 
 /* A deterministic fake replication: everything is a function of (cell,
@@ -457,6 +461,208 @@ static void test_trial_cells_dedup(void **state)
     syf_mc_free(one);
 }
 
+/* A group function made of fake(): what cell-by-cell calls would store,
+ * with the reasons captured per cell. */
+static int group_calls;
+static int fake_group(void *ctx, size_t first, size_t n, uint64_t seed, uint64_t rep,
+                      syf_mc_rep *out)
+{
+#pragma omp atomic
+    group_calls++;
+    for (size_t k = 0; k < n; k++) {
+        syf_error_clear();
+        int st = fake(ctx, first + k, seed, rep, &out[k].est);
+        if (st != SYF_OK)
+            snprintf(out[k].reason, sizeof out[k].reason, "%s", syf_error_message());
+    }
+    if (stop_after && ++calls >= stop_after)
+        stop_flag = 1;
+    return SYF_OK;
+}
+
+static void test_groups(void **state)
+{
+    (void)state;
+    syf_mc *ref = make(6, 15, 9);
+    run_all(ref, 1, fake);
+    for (int threads = 1; threads <= 2; threads++) {
+        syf_mc *mc = make(6, 15, 9);
+        group_calls = 0;
+        syf_mc_opts o = {.threads = threads, .group = 3, .group_fn = fake_group};
+        assert_int_equal(syf_mc_run(mc, &o), SYF_OK);
+        assert_int_equal(group_calls, 2 * 15); /* one call per group and replication */
+        assert_same(ref, mc);
+        syf_mc_free(mc);
+    }
+    /* shards of a grouped run merge into the same results */
+    char *p1 = tmpname("g1"), *p2 = tmpname("g2");
+    for (unsigned i = 1; i <= 2; i++) {
+        syf_mc *sh = make(6, 15, 9);
+        assert_int_equal(syf_mc_set_shard(sh, i, 2), SYF_OK);
+        syf_mc_opts o = {.threads = 2, .group = 3, .group_fn = fake_group};
+        assert_int_equal(syf_mc_run(sh, &o), SYF_OK);
+        assert_int_equal(syf_mc_save(sh, i == 1 ? p1 : p2), SYF_OK);
+        syf_mc_free(sh);
+    }
+    syf_mc *m = make(6, 15, 9);
+    assert_int_equal(syf_mc_merge(m, p1), SYF_OK);
+    assert_int_equal(syf_mc_merge(m, p2), SYF_OK);
+    assert_int_equal(syf_mc_check_complete(m), SYF_OK);
+    assert_same(ref, m);
+    syf_mc_free(m);
+    /* stopped, saved, reloaded and finished: the same; whole groups only */
+    syf_mc *a = make(6, 15, 9);
+    stop_flag = 0;
+    calls = 0;
+    stop_after = 4;
+    syf_mc_opts o = {.threads = 1, .group = 3, .group_fn = fake_group, .stop = &stop_flag};
+    assert_int_equal(syf_mc_run(a, &o), SYF_OK);
+    assert_true(syf_mc_interrupted(a));
+    assert_int_equal(syf_mc_n_done(a, 0) % 3, 0);
+    assert_true(syf_mc_n_done(a, 0) < 90);
+    assert_int_equal(syf_mc_save(a, p1), SYF_OK);
+    syf_mc_free(a);
+    stop_after = 0;
+    a = make(6, 15, 9);
+    assert_int_equal(syf_mc_load(a, p1), SYF_OK);
+    o.stop = NULL;
+    assert_int_equal(syf_mc_run(a, &o), SYF_OK);
+    assert_same(ref, a);
+    syf_mc_free(a);
+    /* a group known only in part (an edited file) is recomputed whole */
+    assert_int_equal(syf_mc_save(ref, p1), SYF_OK);
+    FILE *in = fopen(p1, "r"), *out = fopen(p2, "w");
+    assert_non_null(in);
+    assert_non_null(out);
+    char line[4096];
+    while (fgets(line, sizeof line, in))
+        if (strncmp(line, "1 1 ", 4)) /* drop cell 1 of replication 1 */
+            fputs(line, out);
+    fclose(in);
+    fclose(out);
+    a = make(6, 15, 9);
+    assert_int_equal(syf_mc_load(a, p2), SYF_OK);
+    assert_int_equal(syf_mc_n_done(a, 0), 89);
+    group_calls = 0;
+    assert_int_equal(syf_mc_run(a, &o), SYF_OK);
+    assert_int_equal(group_calls, 1);
+    assert_same(ref, a);
+    syf_mc_free(a);
+    /* bad groups */
+    syf_mc *bad = make(5, 3, 1);
+    syf_mc_opts ob = {.threads = 1, .group = 3, .group_fn = fake_group};
+    assert_int_equal(syf_mc_run(bad, &ob), SYF_EINPUT);
+    ob.group = SYF_MC_MAX_GROUP + 1;
+    assert_int_equal(syf_mc_run(bad, &ob), SYF_EINPUT);
+    syf_mc_free(bad);
+    syf_mc_free(ref);
+    unlink(p1);
+    unlink(p2);
+}
+
+/* A tiny stepped wedge analysed by several estimators. */
+static const char *const multi_est[][2] = {{"lmm", "analytic"}, {"ols", "analytic"},
+                                           {"ols", "wild"},     {"did", "analytic"},
+                                           {"cs", "analytic"},  {"gee", "analytic"},
+                                           {"cox", "analytic"}, {"ipw", "analytic"}};
+enum { N_MULTI = sizeof multi_est / sizeof multi_est[0] };
+
+static void multi_scenarios(syf_scenario *sc)
+{
+    assert_int_equal(syf_scenario_load("scenarios/msyfo-stepped-wedge.ini", &sc[0]), SYF_OK);
+    assert_int_equal(syf_scenario_set(&sc[0], "population.persons", "4000", "test"), SYF_OK);
+    assert_int_equal(syf_scenario_set(&sc[0], "world.offices", "8", "test"), SYF_OK);
+    assert_int_equal(syf_scenario_set(&sc[0], "trial.inference_draws", "49", "test"), SYF_OK);
+    for (size_t k = 1; k < N_MULTI; k++)
+        sc[k] = sc[0];
+    for (size_t k = 0; k < N_MULTI; k++) {
+        assert_int_equal(syf_scenario_set(&sc[k], "trial.estimator", multi_est[k][0], "test"),
+                         SYF_OK);
+        assert_int_equal(syf_scenario_set(&sc[k], "trial.inference", multi_est[k][1], "test"),
+                         SYF_OK);
+    }
+}
+
+/* One simulation, N fits: each estimate bit-identical to its own
+ * replication; ipw cannot analyse a stepped wedge and fails alone, with
+ * its reason. */
+static void test_trial_multi_identical(void **state)
+{
+    (void)state;
+    static syf_scenario sc[N_MULTI];
+    multi_scenarios(sc);
+    const syf_scenario *scs[N_MULTI];
+    for (size_t k = 0; k < N_MULTI; k++)
+        scs[k] = &sc[k];
+    for (uint64_t rep = 1; rep <= 2; rep++) {
+        syf_trial_estimate multi[N_MULTI];
+        char msg[N_MULTI][SYF_MC_REASON], *reason[N_MULTI];
+        for (size_t k = 0; k < N_MULTI; k++)
+            reason[k] = msg[k];
+        assert_int_equal(syf_trial_replicate_multi(scs, N_MULTI, 5, rep, multi, reason,
+                                                   SYF_MC_REASON),
+                         SYF_OK);
+        for (size_t k = 0; k < N_MULTI; k++) {
+            syf_trial_estimate one;
+            memset(&one, 0, sizeof one);
+            syf_error_clear();
+            int st = syf_trial_replicate(scs[k], 5, rep, &one);
+            assert_int_equal(st, one.status);
+            assert_memory_equal(&one, &multi[k], sizeof one);
+            if (st != SYF_OK)
+                assert_string_equal(msg[k], syf_error_message());
+            else
+                assert_string_equal(msg[k], "");
+        }
+        assert_int_equal(multi[N_MULTI - 1].status, SYF_EINPUT); /* ipw */
+        assert_non_null(strstr(msg[N_MULTI - 1], "ipw"));
+        for (size_t k = 0; k < 5; k++)
+            assert_int_equal(multi[k].status, SYF_OK);
+        /* the estimators see the same trial: same SATE and participants */
+        assert_true(multi[0].estimand == multi[1].estimand);
+        assert_int_equal(multi[0].n, multi[1].n);
+    }
+}
+
+/* The engine's default group function on trial cells: the same bytes as
+ * cell-by-cell runs, for 1 and 2 threads, and equal groups run once. */
+static void test_trial_groups_engine(void **state)
+{
+    (void)state;
+    static syf_scenario sc[N_MULTI], nul[3];
+    multi_scenarios(sc);
+    for (size_t k = 0; k < 3; k++) {
+        nul[k] = sc[k];
+        nul[k].pilot.effect_hr = 1.0;
+    }
+    /* groups: (lmm, ols, ols+wild) of the design, of its null, of the design again */
+    const syf_scenario *cells[9] = {&sc[0],  &sc[1],  &sc[2], &nul[0], &nul[1],
+                                    &nul[2], &sc[0],  &sc[1], &sc[2]};
+    syf_mc *ref = syf_mc_alloc("test", 9, 3, 5);
+    assert_non_null(ref);
+    for (size_t c = 0; c < 9; c++) {
+        char lab[16];
+        snprintf(lab, sizeof lab, "c%zu", c);
+        assert_int_equal(syf_mc_set_cell(ref, c, syf_scenario_hash(cells[c]), lab), SYF_OK);
+    }
+    syf_mc_opts o1 = {.threads = 1, .ctx = (void *)cells};
+    assert_int_equal(syf_mc_run(ref, &o1), SYF_OK);
+    for (int threads = 1; threads <= 2; threads++) {
+        syf_mc *mc = syf_mc_alloc("test", 9, 3, 5);
+        assert_non_null(mc);
+        for (size_t c = 0; c < 9; c++) {
+            char lab[16];
+            snprintf(lab, sizeof lab, "c%zu", c);
+            assert_int_equal(syf_mc_set_cell(mc, c, syf_scenario_hash(cells[c]), lab), SYF_OK);
+        }
+        syf_mc_opts o = {.threads = threads, .ctx = (void *)cells, .group = 3};
+        assert_int_equal(syf_mc_run(mc, &o), SYF_OK);
+        assert_same(ref, mc);
+        syf_mc_free(mc);
+    }
+    syf_mc_free(ref);
+}
+
 static void test_bad_arguments(void **state)
 {
     (void)state;
@@ -483,6 +689,9 @@ int main(void)
         cmocka_unit_test(test_oom_aborts),
         cmocka_unit_test(test_summaries),
         cmocka_unit_test(test_trial_cells_dedup),
+        cmocka_unit_test(test_groups),
+        cmocka_unit_test(test_trial_multi_identical),
+        cmocka_unit_test(test_trial_groups_engine),
         cmocka_unit_test(test_bad_arguments),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -20,7 +20,7 @@
  * streams keyed by (seed, replication): every number is reproducible.
  *
  * Sizes (environment): SYF_NULL_R_CR (default 1000), SYF_NULL_R_WCB (1000,
- * with B = 999 draws: all 256 sign vectors at G = 8), SYF_NULL_R_RI (200,
+ * with B = 999 draws: all 256 sign vectors at G = 8), SYF_NULL_R_RI (600,
  * with SYF_NULL_B_RI = 99 assignments: all 70 at G = 8), SYF_NULL_SEED (1).
  * SYF_LONG_TESTS=1 raises them to 2000 / 2000 / 1000 with B_RI = 199.
  *
@@ -79,7 +79,7 @@ static sizes get_sizes(void)
 {
     const char *l = getenv("SYF_LONG_TESTS");
     int lng = l && !strcmp(l, "1");
-    sizes s = {lng ? 2000 : 1000, lng ? 2000 : 1000, lng ? 1000 : 200, 999, lng ? 199 : 99, 1,
+    sizes s = {lng ? 2000 : 1000, lng ? 2000 : 1000, lng ? 1000 : 600, 999, lng ? 199 : 99, 1,
                lng};
     s.R_cr = env_size("SYF_NULL_R_CR", s.R_cr);
     s.R_wcb = env_size("SYF_NULL_R_WCB", s.R_wcb);
