@@ -1230,9 +1230,14 @@ static int section_diagnosis(report *r)
                                            "reason", NULL};
         if ((st = need_cols(r, f, need, j)) != SYF_OK)
             return st;
+        /* with diagnose --estimators: one group per estimand and estimator */
+        size_t jest = 0;
+        const int by_estimator = col(r, f, "estimator", &jest) == SYF_OK;
+        syf_error_clear();
         size_t n = d->n_rows;
         double *est = malloc((n ? n : 1) * sizeof *est);
         const char *names[8];
+        char name_buf[8][160];
         size_t K = 0, n_failed[8] = {0}, n_ok[8] = {0};
         double sum_estimand[8] = {0};
         size_t *code = malloc((n ? n : 1) * sizeof *code);
@@ -1243,15 +1248,23 @@ static int section_diagnosis(report *r)
         }
         for (size_t i = 0; i < n; i++) {
             const char *e = d->cols[j[0]].str[i], *s = d->cols[j[1]].str[i];
+            char key[160];
+            if (by_estimator)
+                snprintf(key, sizeof key, "%s, estimator %s", e, d->cols[jest].str[i]);
+            else
+                snprintf(key, sizeof key, "%s", e);
             size_t k = 0;
-            while (k < K && strcmp(names[k], e))
+            while (k < K && strcmp(names[k], key))
                 k++;
             if (k == K) {
                 if (K == 8) {
-                    st = bad_cell(r, f, j[0], i, "is a ninth estimand (at most 8 are shown)");
+                    st = bad_cell(r, f, j[0], i,
+                                  "is a ninth estimand or estimator (at most 8 are shown)");
                     break;
                 }
-                names[K++] = e;
+                snprintf(name_buf[K], sizeof name_buf[K], "%s", key);
+                names[K] = name_buf[K];
+                K++;
             }
             code[i] = k;
             if (!strcmp(s, "ok")) {

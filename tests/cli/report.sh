@@ -130,6 +130,14 @@ expect_input_error "no directory argument" "expected a directory"
 syf report "$O" --bogus
 expect_input_error "unknown option" "--bogus"
 
+# --- several estimators on the same replications: one histogram each --------
+syf diagnose scenarios/msyfo-triage.ini --reps 4 --estimators ols,ols+wild --set population.persons=20000 --out "$TMP/multi"
+expect_ok "diagnose --estimators ols,ols+wild"
+syf report "$TMP/multi" --out "$TMP/multi/r.html" --no-plots
+expect_ok "report of a diagnosis with two estimators"
+n=$(grep -o 'Sampling distribution of the estimate (estimand: sate, estimator [^)]*)' "$TMP/multi/r.html" | sort -u | wc -l)
+check "one sampling distribution per estimator ($n)" [ "$n" -eq 2 ]
+
 syf report --help
 expect_ok "report --help"
 check "--help names --no-plots and --out" has_all "$TMP/out" "--no-plots" "--out FILE"
