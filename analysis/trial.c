@@ -331,6 +331,7 @@ static int collect_persons(const syf_world *w, const syf_design *design, syf_tri
      * office's history before recruitment differs between versions: the
      * participants are those of the observed world (see set_version) */
     const int relaxed = sc->employer_team.fte > 0;
+    syf_world wv = *w; /* a version of the world (fields set per participant) */
     int st = SYF_OK;
     for (size_t i = 0; i < pop->n && st == SYF_OK; i++) {
         const uint32_t o = pop->office[i];
@@ -361,12 +362,25 @@ static int collect_persons(const syf_world *w, const syf_design *design, syf_tri
                 copy_observed(td, (size_t)j, v);
                 continue;
             }
+            /* the version's world (rd: mapping by force) shares the observed
+             * history until either treats the person otherwise than the
+             * other: simulate it from there, if at all */
+            wv.force_map = rd ? v : w->force_map;
+            wv.outcome_from = w->outcome_from;
+            const int arm = rd || v ? SYF_ARM_ALWAYS : SYF_ARM_NEVER;
+            int whole = 0;
+            const size_t n0 =
+                syf_world_shared_prefix(w, SYF_ARM_ACTUAL, &wv, arm, i, buf, n, &whole);
+            if (whole && n < SPELL_CAP) {
+                copy_observed(td, (size_t)j, v);
+                continue;
+            }
+            /* its outcome is measured from the observed index spell
+             * (set_version): trial-only mode keeps that window */
+            wv.outcome_from = td->index_start[j];
             int32_t cf_exited;
-            syf_world wv = *w;
-            if (rd)
-                wv.force_map = v;
-            size_t m = syf_world_person(&wv, i, rd || v ? SYF_ARM_ALWAYS : SYF_ARM_NEVER, cf,
-                                        SPELL_CAP, &cf_exited);
+            memcpy(cf, buf, n0 * sizeof *cf);
+            size_t m = syf_world_person_from(&wv, i, arm, cf, n0, SPELL_CAP, &cf_exited);
             st = set_version(w, td, (size_t)j, v, cf, m, cf_exited, relaxed);
         }
     }

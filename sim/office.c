@@ -324,7 +324,8 @@ static void advance(office_ctx *c, uint32_t j)
             p->done = 1;
             break;
         }
-        const int32_t start = world_next_onset(w, i, p->k, p->t, p->after_return, c->arm);
+        const int32_t start = world_next_onset(w, i, world_onset_draw(w, i, p->k), p->t,
+                                               p->after_return, c->arm);
         if (start >= w->end) {
             p->done = 1;
             break;

@@ -11,6 +11,7 @@
 #include "syfosim/population.h"
 #include "syfosim/error.h"
 #include "syfosim/rng.h"
+#include "world_internal.h"
 
 #include <gsl/gsl_cdf.h>
 #include <math.h>
@@ -334,7 +335,7 @@ int syf_population_build(const syf_scenario *sc, uint64_t seed, uint64_t rep,
                 p->employer_re_incidence = a;
                 emp_cap = nc;
             }
-            size_t cls = syf_stream_discrete(&s, sc->world.employer_size_shares, SYF_N_SIZE);
+            size_t cls = world_discrete(&s, sc->world.employer_size_shares, SYF_N_SIZE);
             double u = syf_stream_uniform(&s);
             size_t size;
             if (cls == SYF_N_SIZE - 1) /* 250+: Pareto tail, shape 1.5 (judgement) */
@@ -344,7 +345,7 @@ int syf_population_build(const syf_scenario *sc, uint64_t seed, uint64_t rep,
                        (size_t)(u * (double)(size_hi[cls] - size_lo[cls] + 1));
             if (size > 20000)
                 size = 20000;
-            size_t ind = syf_stream_discrete(&s, sc->population.industry_shares, SYF_N_INDUSTRY);
+            size_t ind = world_discrete(&s, sc->population.industry_shares, SYF_N_INDUSTRY);
             double re = exp(sde * syf_stream_normal(&s) - 0.5 * sde * sde);
             if (size > last - i)
                 size = last - i;
@@ -363,7 +364,7 @@ int syf_population_build(const syf_scenario *sc, uint64_t seed, uint64_t rep,
             syf_stream_init(&s, seed, rep, i, SYF_P_PERSON);
             p->office[i] = (uint32_t)o;
             p->sex[i] = syf_stream_uniform(&s) < sc->population.female_share;
-            int ag = (int)syf_stream_discrete(&s, sc->population.age_shares, SYF_N_AGE);
+            int ag = (int)world_discrete(&s, sc->population.age_shares, SYF_N_AGE);
             int span = age_hi[ag] - age_lo[ag] + 1;
             p->age[i] = (uint8_t)(age_lo[ag] + (int)(syf_stream_uniform(&s) * span));
             p->age_group[i] = (uint8_t)ag;

@@ -25,11 +25,15 @@ void syf_world_init(syf_world *w, const syf_scenario *sc, const syf_population *
     w->assign = NULL;
     w->force_map = -1;
     w->trial_only = 0;
+    w->outcome_from = INT32_MIN;
     w->seed = seed;
     w->rep = rep;
     w->obs0 = (int32_t)sc->run.burn_in_days;
     w->obs1 = w->obs0 + (int32_t)sc->run.observation_days;
     w->end = w->obs1 + (int32_t)sc->run.follow_up_days;
+    _Static_assert(SYF_N_PIECES <= SYF_HAZARD_MAX_PIECES, "baseline pieces exceed the table");
+    syf_hazard_table_init(&w->hazard, sc->duration.baseline_hazard, syf_hazard_knots,
+                          SYF_N_PIECES);
     /* mean and SD of the register part of a risk score (score_observed), with
      * diagnosis, age and sex independent at their scenario shares; grading
      * and earlier spells enter unstandardised (their coefficients below are
@@ -80,28 +84,28 @@ int syf_world_dow(const syf_world *w, int32_t day)
 /* Weekdays among absolute days [a, b). */
 static int32_t weekdays(const syf_world *w, int32_t a, int32_t b)
 {
+    /* weekdays among the first r days of a week that starts on day d */
+    static const int8_t part[7][7] = {{0, 1, 2, 3, 4, 5, 5}, {0, 1, 2, 3, 4, 4, 4},
+                                      {0, 1, 2, 3, 3, 3, 4}, {0, 1, 2, 2, 2, 3, 4},
+                                      {0, 1, 1, 1, 2, 3, 4}, {0, 0, 0, 1, 2, 3, 4},
+                                      {0, 0, 1, 2, 3, 4, 5}};
     if (b <= a)
         return 0;
-    int32_t n = b - a, full = n / 7, rem = n % 7, count = full * 5;
-    int d = syf_world_dow(w, a);
-    for (int32_t k = 0; k < rem; k++, d = (d + 1) % 7)
-        count += d < 5;
-    return count;
+    const int32_t n = b - a;
+    return n / 7 * 5 + part[syf_world_dow(w, a)][n % 7];
 }
 
 /* Absolute day of the n-th weekday (n >= 1) on or after day a. */
 static int32_t nth_weekday(const syf_world *w, int32_t a, int32_t n)
 {
-    while (syf_world_dow(w, a) >= 5)
-        a++;
-    int32_t q = (n - 1) / 5, r = (n - 1) % 5;
-    a += 7 * q;
-    while (r > 0) {
-        a++;
-        if (syf_world_dow(w, a) < 5)
-            r--;
+    int d = syf_world_dow(w, a);
+    if (d >= 5) { /* to Monday */
+        a += 7 - d;
+        d = 0;
     }
-    return a;
+    const int32_t q = (n - 1) / 5, r = (n - 1) % 5;
+    /* r more weekdays from weekday d cross at most one weekend */
+    return a + 7 * q + r + (d + r > 4 ? 2 : 0);
 }
 
 int syf_spell_grade_on(const syf_spell *sp, int32_t t)
@@ -136,7 +140,7 @@ static double logistic(double x) { return 1.0 / (1.0 + exp(-x)); }
 
 static int draw_grade(syf_stream *s, const double *shares)
 {
-    size_t cls = syf_stream_discrete(s, shares, 3);
+    size_t cls = world_discrete(s, shares, 3);
     double u = syf_stream_uniform(s);
     if (cls == 0)
         return 20 + 10 * (int)(u * 3); /* 20, 30, 40 */
@@ -381,7 +385,7 @@ void spell_begin(const syf_world *w, size_t i, size_t k, int32_t start, int arm,
     sp->after_max = SYF_AFTER_NONE;
 
     /* 1. diagnosis, pregnancy, serious diagnosis */
-    sp->diag = (uint8_t)syf_stream_discrete(&s, sc->duration.diagnosis_shares, SYF_N_DIAG);
+    sp->diag = (uint8_t)world_discrete(&s, sc->duration.diagnosis_shares, SYF_N_DIAG);
     double u_preg = syf_stream_uniform(&s);
     if (female && age >= 20 && age <= 44 && u_preg < sc->duration.pregnancy_share) {
         sp->diag = SYF_DIAG_OTHER;
@@ -470,7 +474,9 @@ void spell_begin(const syf_world *w, size_t i, size_t k, int32_t start, int arm,
     int pilot = reaches && sc->pilot.type != SYF_PILOT_NONE && from != INT32_MAX &&
                 t_abs >= w->obs0 && t_abs >= from && t_abs < w->obs1;
     int tier = 0;
-    if (reaches) {
+    /* trial-only mode: a spell triaged outside the window is neither piloted
+     * nor anyone's index spell, so its risk score is never read: no draws */
+    if (reaches && (!w->trial_only || (t_abs >= w->obs0 && t_abs < w->obs1))) {
         syf_stream ts;
         syf_stream_init(&ts, w->seed, w->rep, i, syf_purpose(SYF_P_TRIAGE, k));
         syf_triage_input tin;
@@ -524,8 +530,10 @@ void spell_begin(const syf_world *w, size_t i, size_t k, int32_t start, int arm,
     }
     st->pilot = pilot;
 
-    /* 7. exit with the pilot and the status-quo regime, no services yet */
-    spell_exit(w, st);
+    /* 7. exit with the pilot and the status-quo regime, no services yet
+     * (without the pilot that is the exit already computed at step 5) */
+    if (pilot)
+        spell_exit(w, st);
     spell_referrals(w, st, age, triage_day, tier, pilot && !(sp->flags & SYF_SF_EXCLUDED));
 }
 
@@ -538,14 +546,34 @@ typedef struct {
 
 enum { F_GRADE, F_ACT, F_MAP, F_EMP, F_SPILL0, F_SVC0 = F_SPILL0 + SYF_N_TEAM,
        F_N = F_SVC0 + SYF_N_TEAM };
+_Static_assert(F_N <= 32, "factor set must fit in an unsigned bit mask");
 #define MAX_FEV 160
 
-static int fev_cmp(const void *a, const void *b)
+/* Sort by time, then factor (insertion sort: a spell has a handful of
+ * events; stable, like the order it replaces). */
+static void fev_sort(factor_ev *ev, int n)
 {
-    const factor_ev *x = a, *y = b;
-    if (x->t != y->t)
-        return x->t < y->t ? -1 : 1;
-    return x->f - y->f;
+    for (int a = 1; a < n; a++) {
+        const factor_ev x = ev[a];
+        int b = a;
+        while (b > 0 && (ev[b - 1].t > x.t || (ev[b - 1].t == x.t && ev[b - 1].f > x.f))) {
+            ev[b] = ev[b - 1];
+            b--;
+        }
+        ev[b] = x;
+    }
+}
+
+/* m0 times the factors in index order, skipping those equal to 1 (bits of
+ * `on`): the same product, bit for bit, as multiplying by all of them. */
+static double fac_product(double m0, const double *fac, unsigned on)
+{
+    double m = m0;
+    while (on) {
+        m *= fac[__builtin_ctz(on)];
+        on &= on - 1;
+    }
+    return m;
 }
 
 double spell_exit(const syf_world *w, spell_state *st)
@@ -554,13 +582,15 @@ double spell_exit(const syf_world *w, spell_state *st)
     const syf_spell *sp = &st->sp;
     factor_ev ev[MAX_FEV];
     int nev = 0;
+    /* the factors' current values; only those whose bit is set in `on`
+     * differ from 1 (the others are not read) */
     double fac[F_N];
-    for (int f = 0; f < F_N; f++)
-        fac[f] = 1.0;
+    unsigned on = 0;
     const double ghr = sc->grading.hr;
-    if (sp->graded_from == 0)
+    if (sp->graded_from == 0) {
         fac[F_GRADE] = ghr;
-    else if (sp->graded_from > 0)
+        on = ghr != 1.0 ? 1u << F_GRADE : 0;
+    } else if (sp->graded_from > 0)
         ev[nev++] = (factor_ev){sp->graded_from, F_GRADE, ghr};
     if (sp->graded_from >= 0 && sp->graded_to != INT32_MAX)
         ev[nev++] = (factor_ev){sp->graded_to, F_GRADE, 1.0};
@@ -604,46 +634,37 @@ double spell_exit(const syf_world *w, spell_state *st)
             }
         }
     }
-    qsort(ev, (size_t)nev, sizeof ev[0], fev_cmp);
+    fev_sort(ev, nev);
     syf_hr_change chg[MAX_FEV];
     size_t nchg = 0;
-    double m_first = 0.0;
-    int started = 0;
-    for (int a = 0; a <= nev; a++) {
-        /* apply every change at this time, then emit one change point */
-        if (a < nev && ev[a].t <= 0.0) {
-            fac[ev[a].f] = ev[a].val;
-            continue;
-        }
-        if (!started) {
-            double m = st->m0;
-            for (int f = 0; f < F_N; f++)
-                m *= fac[f];
-            m_first = m;
-            started = 1;
-        }
-        if (a == nev)
-            break;
+    int a = 0;
+    /* apply every change at or before time 0, then emit one change point
+     * per distinct later time */
+    for (; a < nev && ev[a].t <= 0.0; a++) {
         fac[ev[a].f] = ev[a].val;
+        on = ev[a].val != 1.0 ? on | 1u << ev[a].f : on & ~(1u << ev[a].f);
+    }
+    const double m_first = fac_product(st->m0, fac, on);
+    for (; a < nev; a++) {
+        fac[ev[a].f] = ev[a].val;
+        on = ev[a].val != 1.0 ? on | 1u << ev[a].f : on & ~(1u << ev[a].f);
         while (a + 1 < nev && ev[a + 1].t == ev[a].t) {
             a++;
             fac[ev[a].f] = ev[a].val;
+            on = ev[a].val != 1.0 ? on | 1u << ev[a].f : on & ~(1u << ev[a].f);
         }
-        double m = st->m0;
-        for (int f = 0; f < F_N; f++)
-            m *= fac[f];
         chg[nchg].t = ev[a].t;
-        chg[nchg].mult = m;
+        chg[nchg].mult = fac_product(st->m0, fac, on);
         nchg++;
     }
-    st->T = syf_hazard_exit_time(sc->duration.baseline_hazard, syf_hazard_knots, SYF_N_PIECES,
-                                 m_first, chg, nchg, st->E, (double)st->dmax);
+    st->T = syf_hazard_table_exit_time(&w->hazard, m_first, chg, nchg, st->E, (double)st->dmax);
     return st->T;
 }
 
 int32_t spell_exit_day(const syf_world *w, const spell_state *st)
 {
-    int32_t days = st->T >= st->dmax ? st->dmax : (int32_t)floor(st->T) + 1;
+    /* 0 <= T < dmax: truncation is the floor */
+    int32_t days = st->T >= st->dmax ? st->dmax : (int32_t)st->T + 1;
     int32_t d = st->sp.start + days;
     return d > w->end ? w->end : d;
 }
@@ -660,7 +681,7 @@ void spell_finish(const syf_world *w, spell_state *st)
         days = dmax;
         sp->reason = SYF_END_MAX;
     } else {
-        days = (int32_t)floor(T) + 1;
+        days = (int32_t)T + 1; /* 0 <= T < dmax: truncation is the floor */
         int graded_at_end = syf_spell_grade_on(sp, days - 1) < 100;
         if (days > sc->regime.employer_days && st->u_job < sc->duration.job_change_share)
             sp->reason = SYF_END_JOB_CHANGE;
@@ -706,16 +727,20 @@ void spell_finish(const syf_world *w, spell_state *st)
 
 /* ---- onsets ------------------------------------------------------------- */
 
-int32_t world_next_onset(const syf_world *w, size_t i, size_t k, int32_t t, int after_return,
+double world_onset_draw(const syf_world *w, size_t i, size_t k)
+{
+    syf_stream s;
+    syf_stream_init(&s, w->seed, w->rep, i, syf_purpose(SYF_P_ONSET, k));
+    return syf_stream_exp(&s);
+}
+
+int32_t world_next_onset(const syf_world *w, size_t i, double E, int32_t t, int after_return,
                          int arm)
 {
     const syf_scenario *sc = w->sc;
     const double rate = w->pop->onset_rate[i];
     const double boost = sc->incidence.recurrence_rr;
     const double R = (double)sc->incidence.recurrence_days;
-    syf_stream s;
-    syf_stream_init(&s, w->seed, w->rep, i, syf_purpose(SYF_P_ONSET, k));
-    double E = syf_stream_exp(&s);
     /* the rate is piecewise constant in time since t: boosted for R days
      * after a return; times the employer team's rate ratio from its start */
     double brk[2];
@@ -744,7 +769,8 @@ int32_t world_next_onset(const syf_world *w, size_t i, size_t k, int32_t t, int 
         const double end = b < nb ? brk[b] : INFINITY;
         if (r > 0 && H + r * (end - a) >= E) {
             const double wait = a + (E - H) / r;
-            return wait < (double)(w->end - t) ? t + (int32_t)floor(wait) : w->end;
+            /* wait > 0: truncation is the floor */
+            return wait < (double)(w->end - t) ? t + (int32_t)wait : w->end;
         }
         if (end == INFINITY)
             break;
@@ -837,20 +863,42 @@ static void serve_uncongested(const syf_world *w, spell_state *st, syf_service *
     }
 }
 
-size_t syf_world_person_services(const syf_world *w, size_t i, int arm, syf_spell *buf,
-                                 size_t cap, int32_t *exited, syf_service *sv, size_t svcap,
-                                 size_t *n_services)
+/* Is the spell a trial participant's index candidate (triage day inside
+ * the window and still sick on it)? */
+static int recruits(const syf_world *w, const syf_spell *sp)
+{
+    const int32_t tday = (int32_t)w->sc->pilot.triage_day;
+    return sp->start + tday >= w->obs0 && sp->start + tday < w->obs1 && sp->days > tday;
+}
+
+/* Person i's history after the n spells buf already holds (n = 0: from
+ * day 0), up to cap spells in all. */
+static size_t person_history(const syf_world *w, size_t i, int arm, syf_spell *buf, size_t n,
+                             size_t cap, int32_t *exited, syf_service *sv, size_t svcap,
+                             size_t *n_services)
 {
     const syf_scenario *sc = w->sc;
     int32_t t = 0; /* at risk from this day */
     int after_return = 0, recruited = 0;
+    int32_t last_recruit = 0; /* start of the last spell that could be the index */
     const int32_t tday = (int32_t)sc->pilot.triage_day;
-    size_t n = 0, nsv = 0;
+    const int32_t outcome_days = (int32_t)sc->trial.outcome_days;
+    size_t nsv = 0;
     if (exited)
         *exited = INT32_MAX;
+    if (n_services)
+        *n_services = 0;
+    for (size_t k = 0; k < n; k++)
+        if (recruits(w, &buf[k])) {
+            recruited = 1;
+            last_recruit = buf[k].start;
+        }
+    if (n > 0 && !world_after_spell(w, &buf[n - 1], &t, &after_return, exited))
+        return n;
     spell_state st;
-    for (size_t k = 0; n < cap; k++) {
-        int32_t start = world_next_onset(w, i, k, t, after_return, arm);
+    double E = world_onset_draw(w, i, n);
+    for (size_t k = n; n < cap; k++) { /* spell number k = spells so far */
+        int32_t start = world_next_onset(w, i, E, t, after_return, arm);
         if (start >= w->end)
             break;
         /* trial-only mode: a person not recruited by now can no longer be
@@ -858,14 +906,27 @@ size_t syf_world_person_services(const syf_world *w, size_t i, int arm, syf_spel
          * in their history can matter to the trial */
         if (w->trial_only && !recruited && start + tday >= w->obs1)
             break;
+        /* ... and once recruited, when no later spell can be the index, a
+         * spell that starts after the outcome window (trial.outcome_days)
+         * of every spell that could be, and of w->outcome_from, is outside
+         * every trial outcome */
+        if (w->trial_only && recruited && start + tday >= w->obs1 &&
+            start >= (last_recruit > w->outcome_from ? last_recruit : w->outcome_from) +
+                         outcome_days)
+            break;
+        /* the next onset's draw first: its random block is then computed
+         * alongside this spell's */
+        E = world_onset_draw(w, i, k + 1);
         spell_begin(w, i, k, start, arm, world_recurrent_count(w, buf, n, start), &st);
         if (st.n_ref)
             serve_uncongested(w, &st, sv, &nsv, svcap);
         spell_finish(w, &st);
         syf_spell *sp = &buf[n++];
         *sp = st.sp;
-        if (start + tday >= w->obs0 && start + tday < w->obs1 && sp->days > tday)
+        if (recruits(w, sp)) {
             recruited = 1;
+            last_recruit = sp->start;
+        }
         if (!world_after_spell(w, sp, &t, &after_return, exited))
             break;
     }
@@ -874,8 +935,102 @@ size_t syf_world_person_services(const syf_world *w, size_t i, int arm, syf_spel
     return n;
 }
 
+size_t syf_world_person_services(const syf_world *w, size_t i, int arm, syf_spell *buf,
+                                 size_t cap, int32_t *exited, syf_service *sv, size_t svcap,
+                                 size_t *n_services)
+{
+    return person_history(w, i, arm, buf, 0, cap, exited, sv, svcap, n_services);
+}
+
 size_t syf_world_person(const syf_world *w, size_t i, int arm, syf_spell *buf, size_t cap,
                         int32_t *exited)
 {
-    return syf_world_person_services(w, i, arm, buf, cap, exited, NULL, 0, NULL);
+    return person_history(w, i, arm, buf, 0, cap, exited, NULL, 0, NULL);
+}
+
+size_t syf_world_person_from(const syf_world *w, size_t i, int arm, syf_spell *buf, size_t n0,
+                             size_t cap, int32_t *exited)
+{
+    if (n0 > cap)
+        n0 = cap;
+    return person_history(w, i, arm, buf, n0, cap, exited, NULL, 0, NULL);
+}
+
+/* First day of the pilot's window for person i in version arm: spells
+ * triaged from then on (and in the window) are the pilot's -- its teams
+ * take them whatever the pilot's type (spell_referrals); INT32_MAX = never. */
+static int32_t pilot_window(const syf_world *w, size_t i, int arm)
+{
+    const int32_t from = pilot_start(w, i, arm);
+    if (from == INT32_MAX)
+        return INT32_MAX;
+    return from > w->obs0 ? from : w->obs0;
+}
+
+/* The day pilot team t starts acting on person i in version arm, referral
+ * or spillover (spill_from), INT32_MAX = never. */
+static int32_t team_act(const syf_world *w, size_t i, int arm, int t)
+{
+    int32_t open = world_team_open(w, i, arm, t);
+    if (arm == SYF_ARM_ACTUAL && w->assign && w->assign->person_treated) {
+        const int32_t office_open = add_days(w->obs0, w->sc->team[t].start_day);
+        if (office_open < open)
+            open = office_open;
+    }
+    return open;
+}
+
+size_t syf_world_shared_prefix(const syf_world *wa, int arm_a, const syf_world *wb, int arm_b,
+                               size_t i, const syf_spell *sp, size_t n, int *whole)
+{
+    const syf_scenario *sc = wa->sc;
+    const int32_t tday = (int32_t)sc->pilot.triage_day, obs1 = wa->obs1;
+    const int32_t gate = tday < sc->regime.activity_day ? tday : (int32_t)sc->regime.activity_day;
+    /* the pilot's windows (none for a pilot of type none), its teams' */
+    const int none = sc->pilot.type == SYF_PILOT_NONE;
+    const int32_t ta = pilot_window(wa, i, arm_a), tb = pilot_window(wb, i, arm_b);
+    const int32_t pa = none ? INT32_MAX : ta, pb = none ? INT32_MAX : tb;
+    const int same_map = wa->force_map == wb->force_map;
+    /* the day from which the versions may differ whatever the spell: an
+     * employer team or a pilot team that starts otherwise in them (onsets
+     * and spells from its start); pilot teams also refer spells triaged in
+     * the pilot's window, reaching the gate or not */
+    int32_t split = INT32_MAX;
+    int teams = 0;
+    for (int t = 0; t < SYF_N_TEAM; t++) {
+        if (!(sc->team[t].fte > 0) || !sc->team[t].in_pilot)
+            continue;
+        teams = 1;
+        const int32_t a = team_act(wa, i, arm_a, t), b = team_act(wb, i, arm_b, t);
+        if (a != b && (a < b ? a : b) < split)
+            split = a < b ? a : b;
+    }
+    if (sc->employer_team.fte > 0) {
+        const uint32_t e = wa->pop->employer[i];
+        const int32_t a = syf_world_employer_open(wa, e, arm_a);
+        const int32_t b = syf_world_employer_open(wb, e, arm_b);
+        if (a != b && (a < b ? a : b) < split)
+            split = a < b ? a : b;
+    }
+    size_t k = 0;
+    for (; k < n; k++) {
+        const syf_spell *s = &sp[k];
+        const int32_t t_abs = s->start + tday;
+        if (s->start + s->days > split)
+            break;
+        /* the pilot: the same in both versions unless the spell reaches the
+         * gate (the status-quo exit decides, the same in both; a censored
+         * spell may have) with its triage day in one version's window only,
+         * or the versions map otherwise (force_map) */
+        if (s->days > gate || s->reason == SYF_END_CENSORED) {
+            const int in_a = t_abs >= pa && t_abs < obs1, in_b = t_abs >= pb && t_abs < obs1;
+            if (in_a != in_b || (in_a && !same_map))
+                break;
+        }
+        if (teams && (t_abs >= ta && t_abs < obs1) != (t_abs >= tb && t_abs < obs1))
+            break;
+    }
+    if (whole)
+        *whole = k == n && split == INT32_MAX;
+    return k;
 }

@@ -1,5 +1,6 @@
 /* world_internal.h — private: a spell in progress, shared by the person
- * engine (world.c) and the office event simulation (office.c).
+ * engine (world.c) and the office event simulation (office.c); and
+ * world_discrete(), the simulator's categorical draw (population.c too).
  *
  * A spell is simulated in three steps.  spell_begin() makes every random
  * draw of the spell (in a fixed order, from the spell's own streams), runs
@@ -48,6 +49,30 @@ typedef struct {
     double T;             /* exit time (spell days) under the services started so far */
 } spell_state;
 
+/* syf_stream_discrete(s, w, k) without a branch on the outcome (which is
+ * random, so the branch is mispredicted half the time): the same index from
+ * the same word -- the same running sums, and for weights >= 0 the count of
+ * those the scaled uniform reaches is the first one it does not. */
+static inline size_t world_discrete(syf_stream *s, const double *w, size_t k)
+{
+    double tot = 0.0;
+    int ok = 1;
+    for (size_t i = 0; i < k; i++) {
+        tot += w[i];
+        ok &= w[i] >= 0.0;
+    }
+    if (!ok)
+        return syf_stream_discrete(s, w, k);
+    const double u = syf_stream_uniform(s) * tot;
+    double acc = 0.0;
+    size_t idx = 0;
+    for (size_t i = 0; i + 1 < k; i++) {
+        acc += w[i];
+        idx += u >= acc;
+    }
+    return idx;
+}
+
 /* Does the scenario have person-level teams (waiting lists)? */
 int world_has_teams(const syf_scenario *sc);
 
@@ -64,10 +89,16 @@ double spell_exit(const syf_world *w, spell_state *st);
 int32_t spell_exit_day(const syf_world *w, const spell_state *st);
 void spell_finish(const syf_world *w, spell_state *st);
 
+/* The exponential that decides the onset of person i's spell number k
+ * (from the spell's own onset stream).  It does not depend on the history
+ * before: drawing it early lets its random block be computed while the
+ * previous spell is simulated. */
+double world_onset_draw(const syf_world *w, size_t i, size_t k);
+
 /* Onset of the person's next spell: given the person is at risk from day t
- * (after_return: within the recurrence period), the start day of spell
- * number k, or a value >= w->end when none. */
-int32_t world_next_onset(const syf_world *w, size_t i, size_t k, int32_t t, int after_return,
+ * (after_return: within the recurrence period), the start day of the spell
+ * whose world_onset_draw() is E, or a value >= w->end when none. */
+int32_t world_next_onset(const syf_world *w, size_t i, double E, int32_t t, int after_return,
                          int arm);
 
 /* Earlier spells (the n in sp) within the recurrence look-back of start. */

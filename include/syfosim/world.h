@@ -16,6 +16,7 @@
 #ifndef SYFOSIM_WORLD_H
 #define SYFOSIM_WORLD_H
 
+#include "syfosim/hazard.h"
 #include "syfosim/population.h"
 #include "syfosim/scenario.h"
 
@@ -85,13 +86,21 @@ typedef struct {
     const syf_scenario *sc;
     const syf_population *pop;
     const syf_assignment *assign; /* NULL = nobody assigned */
-    int trial_only; /* 1: stop a person's history once they can no longer be recruited
-                       (diagnosis needs participants only; register outputs need all) */
+    int trial_only; /* 1: only what a trial's data can read (diagnosis needs participants
+                       only; register outputs need all): a person's history stops once
+                       they can no longer be recruited, or once every spell that could
+                       be their index is past its outcome window (trial.outcome_days);
+                       spells triaged outside the window get no risk score (NAN) */
+    int32_t outcome_from; /* trial-only mode: also keep the outcome window that starts on
+                             this day (a version of the world whose outcome is measured from
+                             the observed index spell); INT32_MIN: none */
     int force_map; /* -1: the pilot's rule decides; 0: nobody mapped; 1: every triaged
                       (non-excluded) person mapped -- for counterfactuals of the rd design */
     uint64_t seed, rep;
     int32_t obs0, obs1, end;
     double score_obs_mean, score_obs_sd; /* standardises the register part of a risk score */
+    syf_hazard_table hazard; /* sc's baseline recovery hazard (filled by syf_world_init:
+                                call it again after changing the scenario's) */
 } syf_world;
 
 void syf_world_init(syf_world *w, const syf_scenario *sc, const syf_population *pop,
@@ -118,6 +127,30 @@ size_t syf_world_person(const syf_world *w, size_t i, int arm, syf_spell *buf, s
 size_t syf_world_person_services(const syf_world *w, size_t i, int arm, syf_spell *buf,
                                  size_t cap, int32_t *exited, syf_service *sv, size_t svcap,
                                  size_t *n_services);
+
+/* Two versions of the world: (wa, arm_a) and (wb, arm_b), SYF_ARM_* in
+ * worlds that differ at most in force_map.  Given person i's history
+ * sp[0..n) in version a, the number of its leading spells that are the
+ * same in version b.  A spell is, given the same spells before it, unless
+ * the versions treat it otherwise: the pilot (the spell reaches the gate,
+ * the earlier of the triage day and the status-quo activity check, with
+ * its triage day in one version's pilot window only, or the versions map
+ * otherwise), a pilot team (triage day in one version's window only), or
+ * an employer or pilot team that starts on another day in the two versions
+ * (the spell not over before the earlier start).  *whole (may be NULL) is
+ * set when the whole history, its end included, is the same in version b
+ * (the caller checks that it was not cut at a capacity). */
+size_t syf_world_shared_prefix(const syf_world *wa, int arm_a, const syf_world *wb, int arm_b,
+                               size_t i, const syf_spell *sp, size_t n, int *whole);
+
+/* Continue person i's history in world version arm after the first n0
+ * spells, which buf[0..n0) already holds: as written by syf_world_person
+ * in any version, when n0 <= syf_world_shared_prefix() of it.  Returns the
+ * spells in buf in all (at most cap), the same as syf_world_person(w, i,
+ * arm, buf, cap, exited) would write.  The person meets no waiting lists
+ * (no services are recorded). */
+size_t syf_world_person_from(const syf_world *w, size_t i, int arm, syf_spell *buf, size_t n0,
+                             size_t cap, int32_t *exited);
 
 /* Does the scenario have person-level teams, whose waiting lists make the
  * persons of an office interact (then simulate offices with syf_office_run)? */

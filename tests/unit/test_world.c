@@ -1,5 +1,6 @@
 /* test_world.c — spells, the maximum, common random numbers, triage rules,
- * assignment and the trial's counterfactual estimand. */
+ * assignment, the trial's counterfactual estimand, and the shortcuts of the
+ * counterfactual versions (shared history prefixes, trial-only mode). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -17,6 +18,8 @@
 #include "syfosim/triage.h"
 #include "syfosim/world.h"
 #include "test_util.h"
+
+#include "../../sim/world_internal.h" /* world_discrete */
 
 /* Brute force: grade-weighted weekdays of a spell inside [a, b). */
 static double brute_days(const syf_world *w, const syf_spell *sp, int paid, int32_t a, int32_t b)
@@ -623,6 +626,256 @@ static void test_register_score(void **state)
     syf_population_free(pop);
 }
 
+/* Two spells alike in every field (a score may be NaN in both). */
+static int spell_same(const syf_spell *a, const syf_spell *b)
+{
+    return a->start == b->start && a->days == b->days && a->graded_from == b->graded_from &&
+           a->graded_to == b->graded_to && a->map_day == b->map_day && a->flags == b->flags &&
+           a->triggers == b->triggers && a->diag == b->diag && a->grade == b->grade &&
+           a->reason == b->reason && a->after_max == b->after_max && a->q1 == b->q1 &&
+           a->q2 == b->q2 && a->q3 == b->q3 && a->prognosis == b->prognosis &&
+           (a->score == b->score || (isnan(a->score) && isnan(b->score)));
+}
+
+static int history_same(const syf_spell *a, size_t na, const syf_spell *b, size_t nb)
+{
+    if (na != nb)
+        return 0;
+    for (size_t k = 0; k < na; k++)
+        if (!spell_same(&a[k], &b[k]))
+            return 0;
+    return 1;
+}
+
+typedef struct {
+    size_t partial, whole, differ; /* 0 < prefix < history; the same; not the same */
+} prefix_stats;
+
+/* Every person's history in version a, its prefix shared with version b,
+ * and the history continued from it in version b: the prefix is version
+ * b's, the continuation is version b's whole history, and a history said
+ * to be whole is version b's. */
+static void prefix_case(const syf_world *wa, int arm_a, const syf_world *wb, int arm_b,
+                        prefix_stats *ps)
+{
+    static syf_spell a[256], b[256], c[256];
+    for (size_t i = 0; i < wa->pop->n; i++) {
+        int32_t ea, eb, ec;
+        const size_t na = syf_world_person(wa, i, arm_a, a, 256, &ea);
+        const size_t nb = syf_world_person(wb, i, arm_b, b, 256, &eb);
+        int whole = -1;
+        const size_t n0 = syf_world_shared_prefix(wa, arm_a, wb, arm_b, i, a, na, &whole);
+        assert_true(whole == 0 || whole == 1);
+        assert_true(n0 <= na && n0 <= nb);
+        assert_true(history_same(a, n0, b, n0));
+        memcpy(c, a, n0 * sizeof *c);
+        const size_t nc = syf_world_person_from(wb, i, arm_b, c, n0, 256, &ec);
+        assert_true(history_same(c, nc, b, nb));
+        assert_int_equal(ec, eb);
+        if (whole) {
+            assert_true(history_same(a, na, b, nb));
+            assert_int_equal(ea, eb);
+        }
+        ps->partial += n0 > 0 && n0 < na;
+        ps->whole += whole;
+        ps->differ += !history_same(a, na, b, nb);
+    }
+}
+
+/* All pairs of versions of one world (and the rd design's forced mapping). */
+static void prefix_all(syf_world *w, prefix_stats *ps)
+{
+    static const int arms[3] = {SYF_ARM_NEVER, SYF_ARM_ALWAYS, SYF_ARM_ACTUAL};
+    for (int x = 0; x < 3; x++)
+        for (int y = 0; y < 3; y++)
+            prefix_case(w, arms[x], w, arms[y], ps);
+    syf_world wf = *w;
+    for (int f = 0; f < 2; f++) {
+        wf.force_map = f;
+        prefix_case(w, SYF_ARM_ACTUAL, &wf, SYF_ARM_ALWAYS, ps);
+        prefix_case(&wf, SYF_ARM_ALWAYS, w, SYF_ARM_ACTUAL, ps);
+    }
+}
+
+static void prefix_scenario(syf_scenario *sc, uint64_t seed, int trial_only, prefix_stats *ps)
+{
+    syf_population *pop = small_pop(sc, seed);
+    syf_design d;
+    assert_int_equal(syf_design_build(sc, pop, seed, 1, &d), SYF_OK);
+    syf_world w;
+    syf_world_init(&w, sc, pop, seed, 1);
+    w.assign = &d.assign;
+    w.trial_only = trial_only;
+    if (trial_only) /* as for a counterfactual version: a later outcome window */
+        w.outcome_from = w.obs1 - 30;
+    prefix_all(&w, ps);
+    syf_design_free(&d);
+    syf_population_free(pop);
+}
+
+/* syf_world_shared_prefix and syf_world_person_from in the situations
+ * where versions of the world part: a stepped-wedge pilot (the gate at the
+ * triage day, or earlier at the activity check; partial fidelity), the rd
+ * design's forced mapping, an employer team that is part of the pilot
+ * (onsets and spells change from its start), pilot teams taking spells in
+ * the window before the gate (persons simulated alone; under individual
+ * randomisation the team is in every office from the same day in every
+ * version, its window is not), and the trial-only mode. */
+static void test_shared_prefix(void **state)
+{
+    (void)state;
+    for (int c = 0; c < 7; c++) {
+        syf_scenario sc;
+        msyfo(&sc, 1.6);
+        sc.population.persons = 2400;
+        sc.world.offices = 8;
+        sc.trial.design = SYF_DESIGN_STEPPED_WEDGE;
+        sc.trial.sequences = 4;
+        sc.trial.periods = 5;
+        if (c == 1)
+            sc.regime.activity_day = 40; /* gate before the triage day */
+        if (c == 2)
+            sc.trial.fidelity_min = 0.4;
+        if (c == 3) {
+            assert_int_equal(
+                syf_scenario_load("scenarios/ia-employer-teams-staggered.ini", &sc), SYF_OK);
+            sc.population.persons = 2400;
+            sc.world.offices = 8;
+        }
+        if (c == 4 || c == 6) { /* the team refers on day 7, before the gate (21) */
+            assert_int_equal(syf_scenario_load("scenarios/nav-rph.ini", &sc), SYF_OK);
+            sc.population.persons = 2400;
+            sc.world.offices = 4;
+            sc.team[0].refer_day = 7;
+            sc.team[0].uptake = 0.8;
+            sc.team[0].hr[SYF_DIAG_P] = 2.0;
+            if (c == 4) {
+                sc.pilot.type = SYF_PILOT_MSYFO;
+                sc.pilot.effect_hr = 1.6;
+            } else { /* individual randomisation: the team is in every office */
+                sc.trial.design = SYF_DESIGN_INDIVIDUAL_RCT;
+            }
+        }
+        prefix_stats ps = {0, 0, 0};
+        prefix_scenario(&sc, 40 + (uint64_t)c, c == 5, &ps);
+        assert_true(ps.partial > 100);
+        assert_true(ps.whole > 1000);
+        assert_true(ps.differ > 100);
+    }
+    /* rd: the forced mapping parts the versions from the first pilot spell */
+    syf_scenario sc;
+    msyfo(&sc, 1.6);
+    sc.population.persons = 2400;
+    sc.pilot.type = SYF_PILOT_RISK_SCORE;
+    sc.trial.design = SYF_DESIGN_RD;
+    prefix_stats ps = {0, 0, 0};
+    prefix_scenario(&sc, 47, 0, &ps);
+    assert_true(ps.partial > 100 && ps.whole > 1000 && ps.differ > 100);
+}
+
+static void td_same(const syf_trial_data *a, const syf_trial_data *b)
+{
+    assert_int_equal(a->n, b->n);
+    const size_t n = a->n;
+    assert_memory_equal(a->person, b->person, n * sizeof *a->person);
+    assert_memory_equal(a->office, b->office, n * sizeof *a->office);
+    assert_memory_equal(a->arm, b->arm, n * sizeof *a->arm);
+    assert_memory_equal(a->keep, b->keep, n * sizeof *a->keep);
+    assert_memory_equal(a->consent, b->consent, n * sizeof *a->consent);
+    assert_memory_equal(a->period, b->period, n * sizeof *a->period);
+    assert_memory_equal(a->group, b->group, n * sizeof *a->group);
+    assert_memory_equal(a->index_start, b->index_start, n * sizeof *a->index_start);
+    assert_memory_equal(a->index_days, b->index_days, n * sizeof *a->index_days);
+    assert_memory_equal(a->index_event, b->index_event, n * sizeof *a->index_event);
+    assert_memory_equal(a->index_days0, b->index_days0, n * sizeof *a->index_days0);
+    assert_memory_equal(a->index_days1, b->index_days1, n * sizeof *a->index_days1);
+    assert_memory_equal(a->index_event0, b->index_event0, n * sizeof *a->index_event0);
+    assert_memory_equal(a->index_event1, b->index_event1, n * sizeof *a->index_event1);
+    assert_memory_equal(a->prognosis, b->prognosis, n * sizeof *a->prognosis);
+    assert_memory_equal(a->score, b->score, n * sizeof *a->score);
+    assert_memory_equal(a->y, b->y, n * sizeof *a->y);
+    assert_memory_equal(a->y0, b->y0, n * sizeof *a->y0);
+    assert_memory_equal(a->y1, b->y1, n * sizeof *a->y1);
+}
+
+/* Trial-only mode (histories cut where nothing later can reach the trial's
+ * data, no risk scores outside the window) collects the same trial as the
+ * full simulation: stepped wedge with the outcomes measured over a year or
+ * 12 months at work, and the rd design. */
+static void test_trial_only_same_data(void **state)
+{
+    (void)state;
+    for (int c = 0; c < 3; c++) {
+        syf_scenario sc;
+        msyfo(&sc, 1.6);
+        sc.population.persons = 6000;
+        sc.world.offices = 8;
+        sc.trial.design = SYF_DESIGN_STEPPED_WEDGE;
+        sc.trial.sequences = 4;
+        sc.trial.periods = 5;
+        if (c == 1) {
+            sc.trial.outcome = SYF_OUTCOME_WORK_12M;
+            sc.regime.activity_day = 40;
+        }
+        if (c == 2) {
+            sc.pilot.type = SYF_PILOT_RISK_SCORE;
+            sc.trial.design = SYF_DESIGN_RD;
+        }
+        syf_population *pop = small_pop(&sc, 50 + (uint64_t)c);
+        syf_design d;
+        assert_int_equal(syf_design_build(&sc, pop, 50, 1, &d), SYF_OK);
+        syf_trial_data td[2];
+        for (int t = 0; t < 2; t++) {
+            syf_world w;
+            syf_world_init(&w, &sc, pop, 50, 1);
+            w.assign = &d.assign;
+            w.trial_only = t;
+            memset(&td[t], 0, sizeof td[t]);
+            assert_int_equal(syf_trial_collect(&w, &d, &td[t], NULL, NULL), SYF_OK);
+        }
+        assert_true(td[0].n > 300);
+        td_same(&td[0], &td[1]);
+        size_t differ = 0;
+        for (size_t j = 0; j < td[0].n; j++)
+            differ += td[0].y0[j] != td[0].y1[j];
+        assert_true(differ > (c == 1 ? 10u : 50u)); /* work_12m: 0 or 1 */
+        syf_trial_data_free(&td[0]);
+        syf_trial_data_free(&td[1]);
+        syf_design_free(&d);
+        syf_population_free(pop);
+    }
+}
+
+/* world_discrete is syf_stream_discrete: the same index from the same
+ * words, on random weights with zeros (and, through its fallback, with a
+ * negative weight). */
+static void test_discrete_is_stream_discrete(void **state)
+{
+    (void)state;
+    syf_stream ws;
+    syf_stream_init(&ws, 60, 0, 0, 0);
+    size_t hits[12] = {0};
+    for (int it = 0; it < 200000; it++) {
+        double w[12];
+        const size_t k = 1 + (size_t)(syf_stream_uniform(&ws) * 12);
+        for (size_t i = 0; i < k; i++)
+            w[i] = syf_stream_uniform(&ws) < 0.2 ? 0.0 : syf_stream_uniform(&ws);
+        if (it % 1000 == 0)
+            w[k / 2] = -0.1;
+        syf_stream a, b;
+        syf_stream_init(&a, 61, (uint64_t)it, 0, 0);
+        b = a;
+        for (int d = 0; d < 3; d++) {
+            const size_t x = world_discrete(&a, w, k), y = syf_stream_discrete(&b, w, k);
+            assert_int_equal(x, y);
+            hits[x]++;
+        }
+        assert_int_equal(a.pos, b.pos);
+    }
+    for (size_t i = 0; i < 12; i++)
+        assert_true(hits[i] > 1000);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -633,6 +886,9 @@ int main(void)
         cmocka_unit_test(test_attrition), cmocka_unit_test(test_rd_data),
         cmocka_unit_test(test_estimators),
         cmocka_unit_test(test_outcomes),
-        cmocka_unit_test(test_trial_estimand)};
+        cmocka_unit_test(test_trial_estimand),
+        cmocka_unit_test(test_discrete_is_stream_discrete),
+        cmocka_unit_test(test_shared_prefix),
+        cmocka_unit_test(test_trial_only_same_data)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
