@@ -296,6 +296,9 @@ int syf_population_build(const syf_scenario *sc, uint64_t seed, uint64_t rep,
 
     const double sde = sc->world.employer_sd_incidence, sdg = sc->world.gp_sd_hazard,
                  sdgr = sc->world.gp_sd_grading;
+    const double size_tot = world_discrete_total(sc->world.employer_size_shares, SYF_N_SIZE);
+    const double ind_tot = world_discrete_total(sc->population.industry_shares, SYF_N_INDUSTRY);
+    const double age_tot = world_discrete_total(sc->population.age_shares, SYF_N_AGE);
     size_t ne = 0, ng = 0;
     for (size_t o = 0; o < K; o++) {
         size_t first = p->office_first[o], last = p->office_first[o + 1];
@@ -335,7 +338,8 @@ int syf_population_build(const syf_scenario *sc, uint64_t seed, uint64_t rep,
                 p->employer_re_incidence = a;
                 emp_cap = nc;
             }
-            size_t cls = world_discrete(&s, sc->world.employer_size_shares, SYF_N_SIZE);
+            size_t cls =
+                world_discrete_tot(&s, sc->world.employer_size_shares, SYF_N_SIZE, size_tot);
             double u = syf_stream_uniform(&s);
             size_t size;
             if (cls == SYF_N_SIZE - 1) /* 250+: Pareto tail, shape 1.5 (judgement) */
@@ -345,7 +349,8 @@ int syf_population_build(const syf_scenario *sc, uint64_t seed, uint64_t rep,
                        (size_t)(u * (double)(size_hi[cls] - size_lo[cls] + 1));
             if (size > 20000)
                 size = 20000;
-            size_t ind = world_discrete(&s, sc->population.industry_shares, SYF_N_INDUSTRY);
+            size_t ind = world_discrete_tot(&s, sc->population.industry_shares, SYF_N_INDUSTRY,
+                                            ind_tot);
             double re = exp(sde * syf_stream_normal(&s) - 0.5 * sde * sde);
             if (size > last - i)
                 size = last - i;
@@ -364,7 +369,7 @@ int syf_population_build(const syf_scenario *sc, uint64_t seed, uint64_t rep,
             syf_stream_init(&s, seed, rep, i, SYF_P_PERSON);
             p->office[i] = (uint32_t)o;
             p->sex[i] = syf_stream_uniform(&s) < sc->population.female_share;
-            int ag = (int)world_discrete(&s, sc->population.age_shares, SYF_N_AGE);
+            int ag = (int)world_discrete_tot(&s, sc->population.age_shares, SYF_N_AGE, age_tot);
             int span = age_hi[ag] - age_lo[ag] + 1;
             p->age[i] = (uint8_t)(age_lo[ag] + (int)(syf_stream_uniform(&s) * span));
             p->age_group[i] = (uint8_t)ag;

@@ -903,8 +903,12 @@ static size_t person_history(const syf_world *w, size_t i, int arm, syf_spell *b
             break;
         /* trial-only mode: a person not recruited by now can no longer be
          * (their next triage day falls after the window) -- nothing later
-         * in their history can matter to the trial */
-        if (w->trial_only && !recruited && start + tday >= w->obs1)
+         * in their history can matter to the trial, unless a version of the
+         * world measures an outcome from w->outcome_from (an employer team
+         * can leave a participant's counterfactual without a recruiting
+         * spell of its own) */
+        if (w->trial_only && !recruited && start + tday >= w->obs1 &&
+            (w->outcome_from == INT32_MIN || start >= w->outcome_from + outcome_days))
             break;
         /* ... and once recruited, when no later spell can be the index, a
          * spell that starts after the outcome window (trial.outcome_days)

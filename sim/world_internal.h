@@ -20,6 +20,8 @@
 #include "syfosim/rng.h"
 #include "syfosim/triage.h"
 
+#include <math.h>
+
 typedef struct {
     uint8_t team;
     int32_t day;  /* absolute day the person joins the team's list */
@@ -52,8 +54,10 @@ typedef struct {
 /* syf_stream_discrete(s, w, k) without a branch on the outcome (which is
  * random, so the branch is mispredicted half the time): the same index from
  * the same word -- the same running sums, and for weights >= 0 the count of
- * those the scaled uniform reaches is the first one it does not. */
-static inline size_t world_discrete(syf_stream *s, const double *w, size_t k)
+ * those the scaled uniform reaches is the first one it does not.  tot is
+ * world_discrete_total(w, k), which a caller drawing often from the same
+ * weights computes once. */
+static inline double world_discrete_total(const double *w, size_t k)
 {
     double tot = 0.0;
     int ok = 1;
@@ -61,7 +65,12 @@ static inline size_t world_discrete(syf_stream *s, const double *w, size_t k)
         tot += w[i];
         ok &= w[i] >= 0.0;
     }
-    if (!ok)
+    return ok ? tot : NAN; /* NAN: a negative weight, leave it to syf_stream_discrete */
+}
+
+static inline size_t world_discrete_tot(syf_stream *s, const double *w, size_t k, double tot)
+{
+    if (isnan(tot))
         return syf_stream_discrete(s, w, k);
     const double u = syf_stream_uniform(s) * tot;
     double acc = 0.0;
@@ -71,6 +80,11 @@ static inline size_t world_discrete(syf_stream *s, const double *w, size_t k)
         idx += u >= acc;
     }
     return idx;
+}
+
+static inline size_t world_discrete(syf_stream *s, const double *w, size_t k)
+{
+    return world_discrete_tot(s, w, k, world_discrete_total(w, k));
 }
 
 /* Does the scenario have person-level teams (waiting lists)? */

@@ -805,7 +805,7 @@ static void td_same(const syf_trial_data *a, const syf_trial_data *b)
 static void test_trial_only_same_data(void **state)
 {
     (void)state;
-    for (int c = 0; c < 3; c++) {
+    for (int c = 0; c < 4; c++) {
         syf_scenario sc;
         msyfo(&sc, 1.6);
         sc.population.persons = 6000;
@@ -820,6 +820,17 @@ static void test_trial_only_same_data(void **state)
         if (c == 2) {
             sc.pilot.type = SYF_PILOT_RISK_SCORE;
             sc.trial.design = SYF_DESIGN_RD;
+        }
+        if (c == 3) { /* an employer team in the pilot: fewer spells where it runs, so a
+                         participant's counterfactual can have no recruiting spell */
+            sc.pilot.type = SYF_PILOT_NONE;
+            sc.pilot.triage_day = 16;
+            sc.employer_team.fte = 5;
+            sc.employer_team.employers_per_fte = 200;
+            sc.employer_team.levels[0] = sc.employer_team.levels[1] = 1;
+            sc.employer_team.min_size_class = 0;
+            sc.employer_team.incidence_rr = 0.3;
+            sc.employer_team.hr = 2.0;
         }
         syf_population *pop = small_pop(&sc, 50 + (uint64_t)c);
         syf_design d;
