@@ -151,9 +151,7 @@ static int draw_grade(syf_stream *s, const double *shares)
 
 /* ---- teams: presence, referral, effect ------------------------------- */
 
-int syf_world_has_queues(const syf_scenario *sc) { return world_has_teams(sc); }
-
-int world_has_teams(const syf_scenario *sc)
+int syf_world_has_queues(const syf_scenario *sc)
 {
     for (int t = 0; t < SYF_N_TEAM; t++)
         if (sc->team[t].fte > 0)
@@ -250,7 +248,7 @@ static void spell_referrals(const syf_world *w, spell_state *st, int age, int32_
     st->n_ref = 0;
     for (int t = 0; t < SYF_N_TEAM; t++)
         st->spill_day[t] = -1;
-    if (!world_has_teams(sc))
+    if (!syf_world_has_queues(sc))
         return;
     int32_t cand[SYF_N_TEAM];
     int32_t first = INT32_MAX;

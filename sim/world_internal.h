@@ -87,9 +87,6 @@ static inline size_t world_discrete(syf_stream *s, const double *w, size_t k)
     return world_discrete_tot(s, w, k, world_discrete_total(w, k));
 }
 
-/* Does the scenario have person-level teams (waiting lists)? */
-int world_has_teams(const syf_scenario *sc);
-
 /* Absolute day team t opens for person i in world version arm (INT32_MAX
  * = never). */
 int32_t world_team_open(const syf_world *w, size_t i, int arm, int t);
